@@ -1,0 +1,2 @@
+// Dashboard webview entry (browser bundle). Replaced by the dashboard implementation.
+export {};
