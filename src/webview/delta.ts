@@ -1,0 +1,101 @@
+// Incremental updates for the dashboard: the host sends one full snapshot, then the difference between
+// consecutive snapshots. A six-hour canary has ~20,000 timeline points; re-sending (and re-rendering) all
+// of them on every weight change would make each update cost grow with the run's age. The append-only
+// arrays (timeline, analysis, events) travel as their new tail; every other top-level field is sent only
+// when it changed. Pure functions, shared by the host (compute) and the webview (apply).
+import type { RolloutSnapshot } from '../engine/snapshot';
+import { APPEND_FIELDS, type AppendField, type SnapshotDelta } from './protocol';
+
+/** Structural equality of JSON-like values (what snapshots are made of). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    // NaN never appears in snapshots; treat it like JSON would (as null) to stay symmetric.
+    return false;
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let count = 0;
+  for (const k in ao) {
+    if (ao[k] === undefined) continue; // absent and undefined are the same after postMessage
+    count++;
+    if (!deepEqual(ao[k], bo[k])) return false;
+  }
+  for (const k in bo) if (bo[k] !== undefined) count--;
+  return count === 0;
+}
+
+/** True when `prefix` is element-wise equal to the start of `arr` (reference equality first: cheap). */
+function isPrefix(prefix: readonly unknown[], arr: readonly unknown[]): boolean {
+  if (prefix.length > arr.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    if (prefix[i] !== arr[i] && !deepEqual(prefix[i], arr[i])) return false;
+  }
+  return true;
+}
+
+const APPEND = new Set<string>(APPEND_FIELDS);
+
+/**
+ * The delta turning `prev` into `next`. Callers send a full snapshot instead when the run changed
+ * (`needsFullSnapshot`); computing a delta across runs is still correct, only larger.
+ */
+export function computeDelta(prev: RolloutSnapshot, next: RolloutSnapshot): SnapshotDelta {
+  const delta: SnapshotDelta = { fromSeq: prev.seq, toSeq: next.seq, set: {}, unset: [], append: {} };
+  const set = delta.set as Record<string, unknown>;
+  const p = prev as unknown as Record<string, unknown>;
+  const n = next as unknown as Record<string, unknown>;
+  for (const k of Object.keys(n)) {
+    const nv = n[k];
+    if (nv === undefined) continue;
+    const pv = p[k];
+    if (APPEND.has(k) && Array.isArray(pv) && Array.isArray(nv)) {
+      if (pv === nv) continue;
+      if (isPrefix(pv, nv)) {
+        if (nv.length > pv.length) (delta.append as Record<string, unknown[]>)[k] = nv.slice(pv.length);
+      } else {
+        set[k] = nv;
+      }
+      continue;
+    }
+    if (!deepEqual(pv, nv)) set[k] = nv;
+  }
+  for (const k of Object.keys(p)) {
+    if (p[k] !== undefined && n[k] === undefined) delta.unset.push(k as keyof RolloutSnapshot);
+  }
+  return delta;
+}
+
+/** True when nothing but seq changed (the host may skip posting such a delta). */
+export function isEmptyDelta(d: SnapshotDelta): boolean {
+  const setKeys = Object.keys(d.set).filter((k) => k !== 'seq');
+  return setKeys.length === 0 && d.unset.length === 0 && Object.keys(d.append).length === 0;
+}
+
+/** A new run (or a first sight) is better served by a full snapshot than by a delta. */
+export function needsFullSnapshot(prev: RolloutSnapshot | undefined, next: RolloutSnapshot): boolean {
+  return !prev || prev.runId !== next.runId || prev.pipeline !== next.pipeline || prev.environment !== next.environment;
+}
+
+export type ApplyResult = { ok: true; snapshot: RolloutSnapshot } | { ok: false; error: string };
+
+/** Applies `delta` to `prev`; refuses when `prev` is not the snapshot the delta was computed from. */
+export function applyDelta(prev: RolloutSnapshot, delta: SnapshotDelta): ApplyResult {
+  if (prev.seq !== delta.fromSeq) {
+    return { ok: false, error: `delta from seq ${delta.fromSeq} cannot apply to seq ${prev.seq}` };
+  }
+  const out = { ...prev, ...delta.set } as Record<string, unknown>;
+  for (const k of delta.unset) delete out[k];
+  for (const k of APPEND_FIELDS) {
+    const tail = delta.append[k as AppendField];
+    if (tail && tail.length) out[k] = (out[k] as unknown[]).concat(tail);
+  }
+  out.seq = delta.toSeq;
+  return { ok: true, snapshot: out as unknown as RolloutSnapshot };
+}
