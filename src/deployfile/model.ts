@@ -128,6 +128,7 @@ export interface Pipeline {
   name: string;
   app: AppRef;
   image: string;
+  /** Manifest paths, resolved against the deploy file's directory (absolute when `file` is). */
   manifests: string[];
   environments: Environment[];
   strategy: Strategy;
@@ -149,10 +150,16 @@ export interface Diagnostic {
   message: string;
   range: Range;
   /** Optional machine-usable fix data for quick fixes (e.g. suggested key, corrected weights). */
-  fix?: { title: string; edits: { range: Range; newText: string }[] };
+  fix?: {
+    title: string;
+    edits: { range: Range; newText: string }[];
+    /** True when newText is a snippet (`${1:placeholder}`): the editor lets the user type over it. */
+    snippet?: boolean;
+  };
 }
 
 export interface ParseResult {
+  /** Pipelines of the documents without errors (warnings allowed), in file order. */
   pipelines: Pipeline[];
   diagnostics: Diagnostic[];
 }
