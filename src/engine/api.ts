@@ -44,6 +44,12 @@ export interface RolloutService {
    */
   watch(target: RolloutTarget, listener: (snapshot: RolloutSnapshot) => void): Disposable;
   act(target: RolloutTarget, action: RolloutAction, options?: ActionOptions): Promise<ActionResult>;
+  /**
+   * Optional (used by the editor's Testing view): runs the named test of the current stage again as a
+   * new Job and records its verdict in the run like the first attempt. Same rules as `act` for
+   * protected environments (`confirm`); refused with `notAllowed` when no run is active.
+   */
+  rerunTest?(target: RolloutTarget, test: string, options?: ActionOptions): Promise<ActionResult>;
   /** Releases watches, leases and timers. */
   dispose(): void;
 }

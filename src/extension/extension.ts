@@ -4,12 +4,15 @@ import * as vscode from 'vscode';
 import { DisposableStore } from './lifecycle';
 import { createLog } from './log';
 import { registerBasicCommands } from './commands/basic';
+import { registerSurfaces, type SurfacesApi } from './surfaces';
 
 export interface KubeDeliveryApi {
   /** Milliseconds spent in activate(), for the activation benchmark. */
   readonly activationMs: number;
   /** Names of modules activation loaded from dist/ (tests assert no cluster library is among them). */
   readonly loadedModules: () => string[];
+  /** The editor surfaces (tree, store, sandbox...) and their test seams, for host tests and benchmarks. */
+  readonly surfaces: SurfacesApi;
 }
 
 let store: DisposableStore | undefined;
@@ -20,10 +23,12 @@ export function activate(context: vscode.ExtensionContext): KubeDeliveryApi {
   context.subscriptions.push(store);
   const log = store.add(createLog());
   registerBasicCommands(context, store, log);
+  const surfaces = registerSurfaces(store, log);
   const activationMs = performance.now() - started;
   log.info(`Kube Delivery activated in ${activationMs.toFixed(1)} ms`);
   return {
     activationMs,
+    surfaces,
     loadedModules: () => Object.keys(require.cache).filter((m) => !m.includes('node_modules') || m.includes('kubernetes')),
   };
 }
