@@ -1,0 +1,665 @@
+// The HTTP face of the sandbox cluster: Kubernetes REST and watch protocol over a Store.
+// `createApiServer({ store })` returns a request handler plus the hook points the simulation fills:
+//   server.faults          mutable fault-injection settings (faults.ts)
+//   server.hooks.serviceProxy  /api/v1/namespaces/{ns}/services/{name}[:port]/proxy/{path}
+//   server.hooks.podLogs       GET .../pods/{name}/log
+//   server.hooks.admin         everything under /admin/
+// `listen(port)` starts an http.Server (port 0 allowed) and `close()` ends open watches first.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import YAML from 'yaml';
+import { ApiError, badRequest, methodNotSupported, notFound, toStatus, unsupportedMediaType, type Status } from './errors';
+import { noFaults, faultReason, type Faults } from './faults';
+import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, openApiDoc, openApiIndex, SERVER_VERSION } from './discovery';
+import { applyPatch, patchTypeOf, type PatchType } from './patch';
+import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf';
+import { apiVersionOf, resourceFor, type ResourceDef } from './resources';
+import { labelSelectorString, type LabelSelectorObject } from './selectors';
+import { objectJson, type KubeObject, type Store, type Watcher } from './store';
+import { tableRow, toTable, columnsFor, type IncludeObject } from './tables';
+import { isPlainObject } from './json';
+
+export interface ServiceProxyTarget {
+  namespace: string;
+  service: string;
+  /** Port name or number from `name:port` (undefined when absent). */
+  port?: string;
+  /** Path after `/proxy`, starting with '/'. */
+  path: string;
+  /** Raw query string including '?', or ''. */
+  search: string;
+}
+
+export interface PodLogRequest {
+  namespace: string;
+  pod: KubeObject;
+  /** Container name (defaulted to the only/first container). */
+  container: string;
+  follow: boolean;
+  previous: boolean;
+  timestamps: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  limitBytes?: number;
+  /** Aborted when the client goes away (for follow streams). */
+  signal: AbortSignal;
+}
+
+/** Log lines (each ending in '\n'), or a stream of chunks for `follow`. */
+export type PodLogResult = string | AsyncIterable<string>;
+
+export interface ApiServerHooks {
+  serviceProxy?: (req: http.IncomingMessage, res: http.ServerResponse, target: ServiceProxyTarget) => void | Promise<void>;
+  podLogs?: (req: PodLogRequest) => PodLogResult | Promise<PodLogResult>;
+  /** Handles /admin/...; `path` is what follows `/admin` (starts with '/'). */
+  admin?: (req: http.IncomingMessage, res: http.ServerResponse, path: string) => void | Promise<void>;
+}
+
+export interface ApiServerOptions {
+  store: Store;
+  hooks?: ApiServerHooks;
+  faults?: Partial<Faults>;
+  /** Interval of BOOKMARK events on watches that allow them (default 10 s). */
+  bookmarkIntervalMs?: number;
+  /** Random source for fault injection (default Math.random). */
+  random?: () => number;
+}
+
+export interface ApiServer {
+  readonly store: Store;
+  readonly hooks: ApiServerHooks;
+  readonly faults: Faults;
+  /** The request listener (usable with any http.Server). */
+  handle(req: http.IncomingMessage, res: http.ServerResponse): void;
+  /** Starts listening (port 0 = any free port) on 127.0.0.1 by default; resolves to the base URL. */
+  listen(port?: number, host?: string): Promise<string>;
+  /** The base URL once listening. */
+  readonly url: string | undefined;
+  /** Number of open watch streams. */
+  openWatches(): number;
+  /** Ends open watch streams and stops listening. */
+  close(): Promise<void>;
+}
+
+const JSON_TYPE = 'application/json';
+
+function sendJson(res: http.ServerResponse, code: number, body: unknown): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendStatus(res: http.ServerResponse, s: Status, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(s);
+  res.writeHead(s.code, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** The parsed target of a resource request. */
+interface Target {
+  def: ResourceDef;
+  version: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  /** Remaining path after the subresource (service proxy). */
+  rest: string[];
+  watchPath: boolean;
+}
+
+function parseResourcePath(segments: string[]): Target | undefined {
+  let group = '';
+  let version: string;
+  let i: number;
+  if (segments[0] === 'api') {
+    version = segments[1];
+    i = 2;
+  } else {
+    group = segments[1];
+    version = segments[2];
+    i = 3;
+  }
+  let watchPath = false;
+  if (segments[i] === 'watch') {
+    watchPath = true;
+    i++;
+  }
+  let rest = segments.slice(i);
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !['status', 'finalize'].includes(rest[2])) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const def = resourceFor(group, version, rest[0] ?? '');
+  if (!def) return undefined;
+  if (def.namespaced === false && namespace !== undefined) return undefined;
+  return { def, version, namespace, name: rest[1], subresource: rest[2], rest: rest.slice(3), watchPath };
+}
+
+function qbool(v: string | null): boolean {
+  return v === 'true' || v === '1';
+}
+
+/** Objects are stored in the preferred version; other served versions get their apiVersion rewritten. */
+function outJson(def: ResourceDef, version: string, o: KubeObject): string {
+  if (version === def.versions[0]) return objectJson(o);
+  return JSON.stringify({ ...o, apiVersion: apiVersionOf(def, version) });
+}
+
+function wantsTable(accept: string | undefined): boolean {
+  return !!accept && /as=Table/.test(accept);
+}
+
+function includeObjectOf(q: URLSearchParams): IncludeObject {
+  const v = q.get('includeObject');
+  return v === 'None' || v === 'Object' ? v : 'Metadata';
+}
+
+interface ContinueToken {
+  rv: string;
+  after: string;
+}
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify(t)).toString('base64url');
+}
+
+function decodeContinue(s: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(s, 'base64url').toString()) as ContinueToken;
+    if (typeof t.after !== 'string') throw new Error('bad');
+    return t;
+  } catch {
+    throw badRequest(`invalid continue token "${s}"`);
+  }
+}
+
+function scaleOf(def: ResourceDef, o: KubeObject): unknown {
+  const spec = (o.spec ?? {}) as Record<string, unknown>;
+  const st = (o.status ?? {}) as Record<string, unknown>;
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+    spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 0 },
+    status: { replicas: typeof st.replicas === 'number' ? st.replicas : 0, selector: labelSelectorString(spec.selector as LabelSelectorObject) },
+    ...(def ? {} : {}),
+  };
+}
+
+export function createApiServer(opts: ApiServerOptions): ApiServer {
+  const store = opts.store;
+  const hooks: ApiServerHooks = { ...(opts.hooks ?? {}) };
+  const faults: Faults = Object.assign(noFaults(), opts.faults ?? {});
+  const random = opts.random ?? Math.random;
+  const bookmarkMs = opts.bookmarkIntervalMs ?? 10_000;
+  const watches = new Set<http.ServerResponse>();
+  let server: http.Server | undefined;
+  let baseUrl: string | undefined;
+
+  async function parseBody(req: http.IncomingMessage, def: ResourceDef): Promise<KubeObject> {
+    const buf = await readBody(req);
+    const ct = (req.headers['content-type'] ?? JSON_TYPE).split(';')[0].trim().toLowerCase();
+    if (ct === PROTOBUF_MEDIA_TYPE) return decodeProtobuf(buf) as KubeObject;
+    let body: unknown;
+    try {
+      body = ct.includes('yaml') ? YAML.parse(buf.toString('utf8')) : JSON.parse(buf.toString('utf8'));
+    } catch (e) {
+      throw badRequest(`error decoding request body: ${(e as Error).message}`);
+    }
+    if (!isPlainObject(body)) throw badRequest('the request body is not a JSON object');
+    if (body.kind !== undefined && body.kind !== def.kind) throw badRequest(`the kind "${String(body.kind)}" does not match the resource ${def.plural} (expected ${def.kind})`);
+    if (!isPlainObject(body.metadata)) body.metadata = {};
+    return body as KubeObject;
+  }
+
+  function applyFaults(verb: string, def: ResourceDef, res: http.ServerResponse): boolean {
+    if (faults.resources.length && !faults.resources.includes(def.key)) return false;
+    if (faults.verbs.length && !faults.verbs.includes(verb)) return false;
+    if (faults.errorRate > 0 && random() < faults.errorRate) {
+      const codes = faults.errorCodes.length ? faults.errorCodes : [500];
+      const code = codes[Math.floor(random() * codes.length)];
+      const [reason, message] = faultReason(code);
+      sendStatus(res, new ApiError(code, reason, message, code === 429 ? { retryAfterSeconds: 1 } : undefined).status, code === 429 ? { 'Retry-After': '1' } : {});
+      return true;
+    }
+    if ((verb === 'update' || verb === 'patch') && faults.conflictRate > 0 && random() < faults.conflictRate) {
+      sendStatus(res, new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${def.group ? `${def.plural}.${def.group}` : def.plural}: the object has been modified; please apply your changes to the latest version and try again`).status);
+      return true;
+    }
+    return false;
+  }
+
+  function list(t: Target, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const selectors = { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined };
+    const result = store.list(t.def.key, t.namespace, selectors);
+    let items = result.items;
+    const meta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: result.resourceVersion };
+    const cont = q.get('continue');
+    if (cont) {
+      const tok = decodeContinue(cont);
+      items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > tok.after);
+    }
+    const limit = Number(q.get('limit') ?? 0);
+    if (limit > 0 && items.length > limit) {
+      const last = items[limit - 1];
+      meta.continue = encodeContinue({ rv: result.resourceVersion, after: `${last.metadata.namespace ?? ''}/${last.metadata.name}` });
+      meta.remainingItemCount = items.length - limit;
+      items = items.slice(0, limit);
+    }
+    if (wantsTable(req.headers.accept)) {
+      sendJson(res, 200, toTable(t.def, items, store.now(), includeObjectOf(q), meta));
+      return;
+    }
+    const head = `{"kind":"${t.def.listKind}","apiVersion":"${apiVersionOf(t.def, t.version)}","metadata":${JSON.stringify(meta)},"items":[`;
+    const parts = new Array<string>(items.length);
+    for (let i = 0; i < items.length; i++) parts[i] = outJson(t.def, t.version, items[i]);
+    sendJson(res, 200, `${head}${parts.join(',')}]}`);
+  }
+
+  function sendObject(t: Target, req: http.IncomingMessage, res: http.ServerResponse, code: number, o: KubeObject, q: URLSearchParams): void {
+    if (wantsTable(req.headers.accept)) {
+      sendJson(res, code, toTable(t.def, [o], store.now(), includeObjectOf(q), { resourceVersion: o.metadata.resourceVersion }));
+      return;
+    }
+    sendJson(res, code, outJson(t.def, t.version, o));
+  }
+
+  function watch(t: Target, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const selectors = { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined };
+    if (t.name) selectors.fieldSelector = [selectors.fieldSelector, `metadata.name=${t.name}`].filter(Boolean).join(',');
+    const rv = q.get('resourceVersion') ?? undefined;
+    const bookmarks = qbool(q.get('allowWatchBookmarks'));
+    const sendInitial = qbool(q.get('sendInitialEvents'));
+    const table = wantsTable(req.headers.accept);
+    const include = includeObjectOf(q);
+    const timeout = Number(q.get('timeoutSeconds') ?? 0);
+    res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    let events = 0;
+    let firstTable = true;
+    let watcher: Watcher | undefined;
+    let ended = false;
+    const timers: NodeJS.Timeout[] = [];
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      watcher?.stop();
+      for (const tm of timers) clearTimeout(tm);
+      watches.delete(res);
+      res.end();
+    };
+    watches.add(res);
+    res.on('close', end);
+    const expiredLine = (msg: string) =>
+      `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: msg, reason: 'Expired', code: 410 } })}\n`;
+    if (rv && rv !== '0' && faults.forceWatchExpired !== 0 && (!faults.resources.length || faults.resources.includes(t.def.key))) {
+      if (faults.forceWatchExpired > 0) faults.forceWatchExpired--;
+      res.write(expiredLine(`too old resource version: ${rv} (${store.resourceVersion})`));
+      end();
+      return;
+    }
+    try {
+      watcher = store.watch(t.def.key, t.namespace, rv, selectors, (d) => {
+        if (ended) return;
+        if (table) {
+          const obj = toTable(t.def, [d.object], store.now(), include, { resourceVersion: d.object.metadata.resourceVersion }, firstTable);
+          firstTable = false;
+          res.write(`{"type":"${d.type}","object":${JSON.stringify(obj)}}\n`);
+        } else if (t.version === t.def.versions[0]) res.write(d.line());
+        else res.write(`{"type":"${d.type}","object":${outJson(t.def, t.version, d.object)}}\n`);
+        events++;
+        if (faults.watchCutAfterEvents > 0 && events >= faults.watchCutAfterEvents) end();
+      });
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 410) {
+        res.write(expiredLine(e.message));
+        end();
+        return;
+      }
+      throw e;
+    }
+    if (ended) return;
+    const bookmark = (annotations?: Record<string, string>) => {
+      const meta: Record<string, unknown> = { resourceVersion: store.resourceVersion };
+      if (annotations) meta.annotations = annotations;
+      res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: t.def.kind, apiVersion: apiVersionOf(t.def, t.version), metadata: meta } })}\n`);
+    };
+    if (bookmarks && sendInitial && (!rv || rv === '0')) bookmark({ 'k8s.io/initial-events-end': 'true' });
+    if (bookmarks) {
+      const tick = () => {
+        if (ended) return;
+        bookmark();
+        timers[0] = setTimeout(tick, bookmarkMs);
+      };
+      timers[0] = setTimeout(tick, bookmarkMs);
+    }
+    if (timeout > 0) timers.push(setTimeout(end, timeout * 1000));
+  }
+
+  async function podLogs(t: Target, q: URLSearchParams, res: http.ServerResponse): Promise<void> {
+    const pod = store.get('pods', t.namespace, t.name!);
+    const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map((c) => c.name);
+    const initContainers = ((pod.spec as { initContainers?: { name: string }[] } | undefined)?.initContainers ?? []).map((c) => c.name);
+    let container = q.get('container') ?? '';
+    if (!container) {
+      if (containers.length > 1) {
+        throw badRequest(`a container name must be specified for pod ${t.name}, choose one of: [${containers.join(' ')}]`);
+      }
+      container = containers[0] ?? '';
+    } else if (!containers.includes(container) && !initContainers.includes(container)) {
+      throw badRequest(`container ${container} is not valid for pod ${t.name}`);
+    }
+    const ac = new AbortController();
+    res.on('close', () => ac.abort());
+    const num = (k: string) => (q.get(k) !== null ? Number(q.get(k)) : undefined);
+    const request: PodLogRequest = {
+      namespace: t.namespace!,
+      pod,
+      container,
+      follow: qbool(q.get('follow')),
+      previous: qbool(q.get('previous')),
+      timestamps: qbool(q.get('timestamps')),
+      tailLines: num('tailLines'),
+      sinceSeconds: num('sinceSeconds'),
+      limitBytes: num('limitBytes'),
+      signal: ac.signal,
+    };
+    const result = hooks.podLogs ? await hooks.podLogs(request) : '';
+    let budget = request.limitBytes ?? Infinity;
+    const clip = (s: string) => {
+      if (budget === Infinity) return s;
+      const b = Buffer.from(s);
+      const out = b.subarray(0, Math.max(0, budget));
+      budget -= out.length;
+      return out.toString();
+    };
+    if (typeof result === 'string') {
+      const text = clip(result);
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    for await (const chunk of result) {
+      if (ac.signal.aborted) break;
+      res.write(clip(chunk));
+      if (budget <= 0) break;
+    }
+    res.end();
+  }
+
+  async function handleScale(t: Target, method: string, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const cur = store.get(t.def.key, t.namespace, t.name!);
+    if (method === 'GET') return sendJson(res, 200, scaleOf(t.def, cur));
+    const buf = await readBody(req);
+    let body: unknown;
+    try {
+      body = JSON.parse(buf.toString('utf8') || 'null');
+    } catch (e) {
+      throw badRequest(`error decoding request body: ${(e as Error).message}`);
+    }
+    let scale: { metadata?: { resourceVersion?: string }; spec?: { replicas?: unknown } };
+    if (method === 'PUT') scale = body as typeof scale;
+    else {
+      const type = patchTypeOf(req.headers['content-type']);
+      if (!type || type === 'apply') throw unsupportedMediaType(req.headers['content-type'] ?? '');
+      scale = applyPatch(t.def, scaleOf(t.def, cur), type, body) as typeof scale;
+    }
+    const replicas = scale?.spec?.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw new ApiError(422, 'Invalid', `Scale.autoscaling "${t.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
+        name: t.name,
+        group: 'autoscaling',
+        kind: 'Scale',
+        causes: [{ type: 'FieldValueInvalid', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' }],
+      });
+    }
+    const rv = scale.metadata?.resourceVersion;
+    const next = structuredClone(cur) as KubeObject;
+    (next.spec as Record<string, unknown>).replicas = replicas;
+    next.metadata.resourceVersion = rv || cur.metadata.resourceVersion;
+    const updated = store.update(t.def.key, next, { dryRun: q.get('dryRun') === 'All' });
+    sendJson(res, 200, scaleOf(t.def, updated));
+  }
+
+  async function handleResource(t: Target, method: string, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const def = t.def;
+    const isWatch = t.watchPath || qbool(q.get('watch'));
+    const dryRun = q.get('dryRun') === 'All';
+    const verb = method === 'GET' ? (isWatch ? 'watch' : t.name ? 'get' : 'list') : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? 'delete' : method.toLowerCase();
+    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    if (applyFaults(verb, def, res)) return;
+
+    if (t.subresource) {
+      const sub = t.subresource;
+      if (!t.name || !def.subresources.includes(sub as never)) throw notFound(def, t.name ?? '');
+      if (sub === 'log') {
+        if (method !== 'GET') throw methodNotSupported(def, method);
+        return podLogs(t, q, res);
+      }
+      if (sub === 'proxy') {
+        const target = parseProxyTarget(t);
+        if (!hooks.serviceProxy) throw new ApiError(503, 'ServiceUnavailable', `no endpoints available for service "${target.service}"`);
+        store.get('services', t.namespace, target.service);
+        const search = new URL(req.url ?? '/', 'http://x').search;
+        return hooks.serviceProxy(req, res, { ...target, search });
+      }
+      if (sub === 'scale') return handleScale(t, method, q, req, res);
+      // status
+      if (method === 'GET') return sendObject(t, req, res, 200, store.get(def.key, t.namespace, t.name), q);
+      if (method === 'PUT') {
+        const body = await parseBody(req, def);
+        body.metadata.name ??= t.name;
+        body.metadata.namespace = t.namespace;
+        if (body.metadata.name !== t.name) throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${t.name})`);
+        return sendObject(t, req, res, 200, store.update(def.key, body, { subresource: 'status', dryRun }), q);
+      }
+      if (method === 'PATCH') {
+        const { type, body } = await patchBody(req, def);
+        return sendObject(t, req, res, 200, store.patch(def.key, t.namespace, t.name, type, body, { subresource: 'status', dryRun, fieldManager: q.get('fieldManager') ?? undefined, force: qbool(q.get('force')) }), q);
+      }
+      throw methodNotSupported(def, method);
+    }
+
+    if (def.namespaced && t.name !== undefined && t.namespace === undefined) throw notFound(def, t.name);
+    switch (method) {
+      case 'GET':
+        if (isWatch) return watch(t, q, req, res);
+        if (t.name) return sendObject(t, req, res, 200, store.get(def.key, t.namespace, t.name), q);
+        return list(t, q, req, res);
+      case 'POST': {
+        if (t.name) throw methodNotSupported(def, 'create');
+        const body = await parseBody(req, def);
+        if (def.namespaced) {
+          if (!t.namespace) throw badRequest('the namespace of the provided object is empty; POST to /namespaces/{namespace}/' + def.plural);
+          if (body.metadata.namespace && body.metadata.namespace !== t.namespace) {
+            throw badRequest(`the namespace of the provided object (${body.metadata.namespace}) does not match the namespace sent on the request (${t.namespace})`);
+          }
+          body.metadata.namespace = t.namespace;
+        }
+        return sendObject(t, req, res, 201, store.create(def.key, body, { dryRun }), q);
+      }
+      case 'PUT': {
+        if (!t.name) throw methodNotSupported(def, 'update');
+        const body = await parseBody(req, def);
+        body.metadata.name ??= t.name;
+        if (body.metadata.name !== t.name) throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${t.name})`);
+        if (def.namespaced) {
+          if (body.metadata.namespace && body.metadata.namespace !== t.namespace) {
+            throw badRequest(`the namespace of the provided object (${body.metadata.namespace}) does not match the namespace sent on the request (${t.namespace})`);
+          }
+          body.metadata.namespace = t.namespace;
+        }
+        return sendObject(t, req, res, 200, store.update(def.key, body, { dryRun }), q);
+      }
+      case 'PATCH': {
+        if (!t.name) throw methodNotSupported(def, 'patch');
+        const { type, body } = await patchBody(req, def);
+        const existed = !!store.tryGet(def.key, t.namespace, t.name);
+        const o = store.patch(def.key, t.namespace, t.name, type, body, { dryRun, fieldManager: q.get('fieldManager') ?? undefined, force: qbool(q.get('force')) });
+        return sendObject(t, req, res, existed ? 200 : 201, o, q);
+      }
+      case 'DELETE': {
+        const buf = await readBody(req);
+        let opts: Record<string, unknown> = {};
+        if (buf.length) {
+          try {
+            const parsed = JSON.parse(buf.toString('utf8'));
+            if (isPlainObject(parsed)) opts = parsed;
+          } catch (e) {
+            throw badRequest(`error decoding DeleteOptions: ${(e as Error).message}`);
+          }
+        }
+        const policy = (q.get('propagationPolicy') ?? opts.propagationPolicy ?? undefined) as 'Background' | 'Foreground' | 'Orphan' | undefined;
+        const orphan = q.get('orphanDependents') ?? opts.orphanDependents;
+        const del = {
+          propagationPolicy: policy ?? (orphan === true || orphan === 'true' ? 'Orphan' : undefined),
+          preconditions: isPlainObject(opts.preconditions) ? (opts.preconditions as { uid?: string; resourceVersion?: string }) : undefined,
+          dryRun: dryRun || (Array.isArray(opts.dryRun) && opts.dryRun.includes('All')),
+        } as const;
+        if (!t.name) {
+          const deleted = store.deleteCollection(def.key, t.namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined }, del);
+          return sendJson(res, 200, `{"kind":"${def.listKind}","apiVersion":"${apiVersionOf(def, t.version)}","metadata":{"resourceVersion":"${store.resourceVersion}"},"items":[${deleted.map((o) => outJson(def, t.version, o)).join(',')}]}`);
+        }
+        const o = store.delete(def.key, t.namespace, t.name, del);
+        return sendObject(t, req, res, 200, o, q);
+      }
+      default:
+        throw methodNotSupported(def, method);
+    }
+  }
+
+  async function patchBody(req: http.IncomingMessage, def: ResourceDef): Promise<{ type: PatchType; body: unknown }> {
+    const ct = req.headers['content-type'] ?? '';
+    const type = patchTypeOf(ct);
+    if (!type) throw unsupportedMediaType(ct);
+    if (type === 'strategic' && def.custom) throw unsupportedMediaType(ct);
+    const text = (await readBody(req)).toString('utf8');
+    if (type === 'apply') {
+      try {
+        return { type, body: YAML.parse(text) };
+      } catch (e) {
+        throw badRequest(`error decoding YAML: ${(e as Error).message}`);
+      }
+    }
+    try {
+      return { type, body: JSON.parse(text) };
+    } catch (e) {
+      throw badRequest(`error decoding patch: ${(e as Error).message}`);
+    }
+  }
+
+  function parseProxyTarget(t: Target): Omit<ServiceProxyTarget, 'search'> {
+    // name may be "svc", "svc:port" or "http:svc:port"
+    const parts = (t.name ?? '').split(':');
+    let service = parts[0];
+    let port: string | undefined = parts[1];
+    if (parts.length === 3) {
+      service = parts[1];
+      port = parts[2];
+    }
+    return { namespace: t.namespace ?? '', service, port: port || undefined, path: `/${t.rest.join('/')}` };
+  }
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const q = url.searchParams;
+    if (path === '/admin' || path.startsWith('/admin/')) {
+      if (!hooks.admin) throw notFound({ plural: 'admin', group: '', kind: 'admin' }, path);
+      return hooks.admin(req, res, path.slice('/admin'.length) || '/');
+    }
+    if (method === 'GET') {
+      if (path === '/version') return sendJson(res, 200, SERVER_VERSION);
+      if (path === '/healthz' || path === '/readyz' || path === '/livez') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('ok');
+        return;
+      }
+      if (path === '/api') return sendJson(res, 200, apiVersions(req.headers.host ?? '127.0.0.1'));
+      if (path === '/apis') return sendJson(res, 200, apiGroupList());
+      if (path === '/openapi/v3') return sendJson(res, 200, openApiIndex());
+      if (path.startsWith('/openapi/v3/')) {
+        const doc = openApiDoc(path.slice('/openapi/v3/'.length));
+        if (doc) return sendJson(res, 200, doc);
+      }
+    }
+    const segments = path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+    if (method === 'GET' && segments[0] === 'api' && segments.length === 2) {
+      const doc = apiResourceList('', segments[1]);
+      if (doc) return sendJson(res, 200, doc);
+    }
+    if (method === 'GET' && segments[0] === 'apis' && segments.length === 2) {
+      const doc = apiGroupDoc(segments[1]);
+      if (doc) return sendJson(res, 200, doc);
+    }
+    if (method === 'GET' && segments[0] === 'apis' && segments.length === 3) {
+      const doc = apiResourceList(segments[1], segments[2]);
+      if (doc) return sendJson(res, 200, doc);
+    }
+    if ((segments[0] === 'api' && segments.length >= 3) || (segments[0] === 'apis' && segments.length >= 4)) {
+      const t = parseResourcePath(segments);
+      if (t) return handleResource(t, method, q, req, res);
+    }
+    sendStatus(res, new ApiError(404, 'NotFound', 'the server could not find the requested resource').status);
+  }
+
+  function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    route(req, res).catch((e: unknown) => {
+      const s = toStatus(e);
+      if (s.code === 500 && !(e instanceof ApiError) && process.env.KD_DEBUG) process.stderr.write(`sandbox api: ${(e as Error)?.stack ?? String(e)}\n`);
+      sendStatus(res, s);
+    });
+  }
+
+  const api: ApiServer = {
+    store,
+    hooks,
+    faults,
+    handle,
+    get url() {
+      return baseUrl;
+    },
+    openWatches: () => watches.size,
+    listen(port = 0, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        server = http.createServer(handle);
+        server.keepAliveTimeout = 5_000;
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          const addr = server!.address() as AddressInfo;
+          baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+          resolve(baseUrl);
+        });
+      });
+    },
+    close() {
+      for (const res of [...watches]) res.end();
+      watches.clear();
+      return new Promise((resolve) => {
+        if (!server) return resolve();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+  return api;
+}
+
+export { columnsFor, tableRow };
