@@ -418,7 +418,7 @@ export class DashboardView {
     const d = this.doc;
     for (const det of Array.from(this.el.tests.querySelectorAll('details'))) {
       const id = det.getAttribute('data-id')!;
-      if ((det as HTMLDetailsElement).open) this.openLogs.add(id);
+      if (det.hasAttribute('open')) this.openLogs.add(id);
       else this.openLogs.delete(id);
     }
     const rows = testRows(s.tests).map((t) => {
