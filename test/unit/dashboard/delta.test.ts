@@ -30,7 +30,7 @@ const ops: Record<string, Op> = {
   rewriteTimeline: (s, n) => ({ ...s, timeline: s.timeline.map((p, i) => (i === n % Math.max(1, s.timeline.length) ? { ...p, actual: { ...p.actual, canary: p.actual.canary + 1 } } : p)) }),
   truncateEvents: (s) => ({ ...s, events: s.events.slice(1) }),
   editTestRun: (s, n) => ({ ...s, tests: s.tests.map((t, i) => (i === n % s.tests.length ? { ...t, status: 'failed', durationMs: n } : t)) }),
-  newRun: (s, n) => ({ ...canarySnapshot({ points: 3, seq: 1, runId: `run-${n + 2}` }) }),
+  newRun: (_s, n) => ({ ...canarySnapshot({ points: 3, seq: 1, runId: `run-${n + 2}` }) }),
   setError: (s, n) => ({ ...s, error: { kind: 'unreachable', message: `dial tcp: ${n}` } }),
   clearError: (s) => {
     const { error: _error, ...rest } = s;
