@@ -1,10 +1,7 @@
 // Typed confirmation for protected environments: the user types the environment's name, exactly, before
-// any write. Pure validation is separate so unit tests and the prompt share one rule.
+// any write. The rule itself is in model/validation.ts (unit-tested).
+import { confirmationError } from '../model/validation';
 import { prompts, BACK } from './prompts';
-
-export function confirmationError(expected: string, typed: string): string | undefined {
-  return typed === expected ? undefined : `Type "${expected}" exactly to confirm`;
-}
 
 /** Resolves to the confirmed name, or undefined when the user cancelled. */
 export async function confirmProtected(environment: string, what: string): Promise<string | undefined> {

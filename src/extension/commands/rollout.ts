@@ -10,6 +10,7 @@ import type { Pipeline } from '../../deployfile/model';
 import { getRolloutService } from '../services';
 import { resolveTarget, targetKey, targetLabel, toTargetRef, type ResolvedTarget } from '../model/targets';
 import { mergedStatus } from '../model/status';
+import { validateImage } from '../model/validation';
 import { isTrusted, refuseUntrusted } from '../trust';
 import { confirmProtected } from './confirm';
 import type { CommandContext } from './context';
@@ -139,14 +140,6 @@ export async function startRollout(ctx: CommandContext, arg: unknown): Promise<C
     }
   }
   return cancelled();
-}
-
-export function validateImage(v: string): string | undefined {
-  const s = v.trim();
-  if (!s) return 'Enter an image reference, e.g. registry.example.com/app:1.2.3';
-  if (/\s/.test(s)) return 'An image reference has no spaces';
-  if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(s)) return 'Not an image reference: use registry/name:tag or name@sha256:…';
-  return undefined;
 }
 
 function cancelled(): CommandOutcome {

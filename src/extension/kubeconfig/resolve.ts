@@ -31,8 +31,9 @@ export function resolveKubeconfigPaths(i: KubeconfigInputs): KubeconfigSource {
     .split(i.delimiter ?? path.delimiter)
     .map((p) => p.trim())
     .filter(Boolean);
-  if (env.length) return { paths: dedupe(env.map((p) => expandHome(p, i.home))), source: 'KUBECONFIG', note };
-  return { paths: [path.join(i.home, '.kube', 'config')], source: 'default', note };
+  const withNote = (r: KubeconfigSource): KubeconfigSource => (note ? { ...r, note } : r);
+  if (env.length) return withNote({ paths: dedupe(env.map((p) => expandHome(p, i.home))), source: 'KUBECONFIG' });
+  return withNote({ paths: [path.join(i.home, '.kube', 'config')], source: 'default' });
 }
 
 function expandHome(p: string, home: string): string {
