@@ -1,0 +1,561 @@
+// The rollout state machine, as pure functions over the record:
+//   decide(record, plan, facts, now)  -> the next effect to run, a pure update, or a wait (with a wake-up time)
+//   complete(record, effect, result)  -> the record after an effect succeeded
+//   fail(record, effect, error)       -> the record after an effect failed (retry later or stop safely)
+//   request(record, action)           -> the record after a human asked for promote/abort/pause/resume
+// The driver persists the record with the effect marked pending BEFORE running it and with its result
+// AFTER, so a driver that restarts re-runs at most the one pending (idempotent) effect and never skips a
+// gate: every gate is a step of the record, only left by decide() or an explicit request.
+import type { Weights } from '../deployfile/model';
+import { checkVerdict, metricsOf, nextCheckAt } from './analysis';
+import type { Effect, EffectError, EffectResult } from './effects';
+import { rolloutStatus, type Facts } from './facts';
+import type { Plan, PlanStage } from './plan';
+import { isTerminal, type RunRecord, type StepName } from './record';
+import type { GateKind, Measurement, RolloutAction, RolloutEvent, TestRun } from './snapshot';
+import { CANARY_ONLY, STABLE_ONLY, actualFromReady, formatWeights, replicaSplit, sameWeights } from './weights';
+
+export type Decision =
+  | { kind: 'effect'; rec: RunRecord; effect: Effect }
+  | { kind: 'update'; rec: RunRecord }
+  | { kind: 'wait'; rec: RunRecord; wakeAt?: number }
+  | { kind: 'idle'; rec: RunRecord };
+
+/** Readiness of new pods must not hang forever when a Deployment has no progress deadline. */
+export const READY_TIMEOUT_MS = 10 * 60_000;
+export const RETRY_BASE_MS = 500;
+export const RETRY_MAX_MS = 15_000;
+/** After this many transient failures in a row a run stops in a safe, explained state. */
+export const RETRY_LIMIT = 40;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function newRun(plan: Plan, opts: { runId: string; image: string; actor?: string; now: number }): RunRecord {
+  return {
+    runId: opts.runId,
+    environment: plan.environment.name,
+    strategy: plan.strategy,
+    router: plan.router,
+    image: opts.image,
+    actor: opts.actor,
+    phase: 'progressing',
+    reason: 'starting',
+    startedAt: opts.now,
+    updatedAt: opts.now,
+    step: 'prepare',
+    stage: 0,
+    stepSince: opts.now,
+    stageTimes: plan.stages.map(() => ({})),
+    paused: false,
+    requested: { ...STABLE_ONLY },
+    actual: { ...STABLE_ONLY },
+    tests: [],
+    analysis: [],
+    timeline: [],
+    events: [{ at: iso(opts.now), type: 'Normal', reason: 'Started', message: `rollout of ${opts.image} to ${plan.environment.name} started${opts.actor ? ` by ${opts.actor}` : ''}` }],
+    effectSeq: 0,
+    journal: [],
+    applied: {},
+    lastRequest: 0,
+  };
+}
+
+function event(rec: RunRecord, now: number, reason: string, message: string, type: RolloutEvent['type'] = 'Normal'): RunRecord {
+  return { ...rec, events: [...rec.events, { at: iso(now), type, reason, message }] };
+}
+
+function goto(rec: RunRecord, step: StepName, now: number, patch: Partial<RunRecord> = {}): RunRecord {
+  return { ...rec, ...patch, step, stepSince: now, gate: undefined, retry: undefined, updatedAt: now };
+}
+
+type EffectBody = Effect extends infer E ? (E extends { id: string } ? Omit<E, 'id'> : never) : never;
+
+function effect(rec: RunRecord, now: number, e: EffectBody): Decision {
+  const id = `${rec.runId}/${rec.effectSeq + 1}`;
+  const full = { ...e, id } as Effect;
+  return {
+    kind: 'effect',
+    effect: full,
+    rec: { ...rec, effectSeq: rec.effectSeq + 1, pending: full, updatedAt: now, journal: [...rec.journal, { id, kind: full.kind, at: now, status: 'started' }] },
+  };
+}
+
+function wait(rec: RunRecord, now: number, kind: GateKind | undefined, message: string, wakeAt?: number, extra: { nextCheckAt?: number } = {}): Decision {
+  const human = kind === 'manual' || kind === 'noData';
+  const gated = kind !== undefined && kind !== 'rolloutStatus';
+  const phase = rec.outcome ? 'progressing' : gated ? 'waiting' : 'progressing';
+  const same = rec.gate && rec.gate.kind === kind && rec.gate.message === message && rec.gate.nextCheckAt === extra.nextCheckAt;
+  const gate = kind ? (same ? rec.gate : { kind, since: rec.gate?.kind === kind ? rec.gate.since : now, message, nextCheckAt: extra.nextCheckAt }) : undefined;
+  const reason = human || gated ? message : message;
+  const next = same && rec.phase === phase && rec.reason === reason ? rec : { ...rec, phase, gate, reason, updatedAt: now };
+  return { kind: 'wait', rec: next as RunRecord, wakeAt };
+}
+
+/** Begin a rollback: the next writes put all traffic back on the current version. */
+export function startRollback(rec: RunRecord, now: number, outcome: NonNullable<RunRecord['outcome']>): RunRecord {
+  if (rec.outcome || isTerminal(rec.phase)) return rec;
+  const stageTimes = rec.stageTimes.map((s, i) => (i === rec.stage && !s.finishedAt ? { ...s, finishedAt: now, state: 'failed' as const } : s));
+  let r = goto(rec, 'rollbackRoute', now, { outcome, phase: 'progressing', reason: `rolling back: ${outcome.reason}`, stageTimes, paused: false });
+  r = event(r, now, outcome.phase === 'aborted' ? 'Aborted' : 'RollingBack', outcome.reason, 'Warning');
+  return r;
+}
+
+function finish(rec: RunRecord, now: number, phase: RunRecord['phase'], reason: string): RunRecord {
+  const r = goto(rec, 'done', now, { phase, reason, finishedAt: now, gate: undefined });
+  return event(r, now, phase === 'succeeded' ? 'Succeeded' : phase === 'aborted' ? 'Aborted' : phase === 'rolledBack' ? 'RolledBack' : 'Failed', reason, phase === 'succeeded' ? 'Normal' : 'Warning');
+}
+
+/** Pods per track wanted at a stage (the replicas router splits a total; others scale with the weight). */
+export function stagePods(plan: Plan, rec: RunRecord, w: Weights): { canary: number; baseline: number; stable: number } {
+  const base = rec.stable?.replicas ?? 1;
+  if (plan.router === 'replicas') return replicaSplit(w, plan.totalReplicas ?? base);
+  const pods = (pct: number) => (pct > 0 ? Math.max(1, Math.ceil((base * pct) / 100)) : 0);
+  return { canary: pods(w.canary), baseline: pods(w.baseline), stable: base };
+}
+
+function stageOf(plan: Plan, rec: RunRecord): PlanStage {
+  return plan.stages[Math.min(rec.stage, plan.stages.length - 1)];
+}
+
+function enterStage(plan: Plan, rec: RunRecord, index: number, now: number): RunRecord {
+  const stageTimes = rec.stageTimes.map((s, i) => (i === rec.stage && i !== index && !s.finishedAt ? { ...s, finishedAt: now } : s));
+  if (stageTimes[index]) stageTimes[index] = { ...stageTimes[index], startedAt: now };
+  const r = goto(rec, plan.strategy === 'blueGreen' && index === 1 ? 'switch' : 'deploy', now, { stage: index, stageTimes, checks: undefined, promoteStage: undefined, phase: 'progressing' });
+  return event(r, now, 'StageStarted', `stage ${index + 1}/${plan.stages.length}: ${plan.stages[index].label}`);
+}
+
+/** After a stage's gates: the next stage, or promotion. */
+function advance(plan: Plan, rec: RunRecord, now: number): RunRecord {
+  if (rec.stage + 1 < plan.stages.length && !rec.promoteFull) return enterStage(plan, rec, rec.stage + 1, now);
+  return beginPromotion(plan, rec, now);
+}
+
+function beginPromotion(plan: Plan, rec: RunRecord, now: number): RunRecord {
+  const stageTimes: RunRecord['stageTimes'] = rec.stageTimes.map((s, i) => (i <= rec.stage ? { ...s, startedAt: s.startedAt ?? now, finishedAt: s.finishedAt ?? now } : { ...s, state: s.state ?? ('skipped' as const) }));
+  if (plan.strategy === 'blueGreen') {
+    const last = plan.stages.length - 1;
+    stageTimes[last] = { startedAt: now };
+    return event(goto(rec, 'switch', now, { stage: last, stageTimes, phase: 'progressing' }), now, 'Promoting', 'switching traffic to the new colour');
+  }
+  const first: StepName = plan.router === 'istio' ? 'promoteCanaryScale' : 'promoteStable';
+  return event(goto(rec, first, now, { stageTimes, phase: 'progressing', reason: 'promoting' }), now, 'Promoting', `promoting ${rec.image} to stable`);
+}
+
+function gateAfterTests(_plan: Plan, rec: RunRecord, now: number): RunRecord {
+  return goto(rec, 'analysis', now, { checks: undefined });
+}
+
+/** Ready counts per track from facts, for honest replica-router weights. */
+function readyPods(plan: Plan, facts: Facts): { canary: number; baseline: number; stable: number } {
+  const d = facts.deployments;
+  return { canary: d[plan.names.canary]?.ready ?? 0, baseline: d[plan.names.baseline]?.ready ?? 0, stable: d[plan.names.stable]?.ready ?? 0 };
+}
+
+/** Actual weights as the router delivers them now. */
+export function actualWeights(plan: Plan, rec: RunRecord, facts: Facts): Weights {
+  if (plan.strategy === 'canary' && plan.router === 'replicas' && rec.step !== 'done') return actualFromReady(readyPods(plan, facts)) ?? rec.actual;
+  return rec.actual;
+}
+
+function transientWait(rec: RunRecord, now: number): Decision | undefined {
+  if (rec.retry && now < rec.retry.at) return { kind: 'wait', rec, wakeAt: rec.retry.at };
+  return undefined;
+}
+
+/** The next thing to do. */
+export function decide(plan: Plan, rec: RunRecord, facts: Facts, now: number): Decision {
+  if (rec.step === 'done' || isTerminal(rec.phase)) return { kind: 'idle', rec };
+  const tw = transientWait(rec, now);
+  if (tw) return tw;
+  if (rec.pending) return { kind: 'effect', rec, effect: rec.pending };
+  if (rec.paused && !rec.outcome) {
+    const r = rec.phase === 'paused' ? rec : { ...rec, phase: 'paused' as const, reason: `paused at stage ${rec.stage + 1}/${plan.stages.length}`, updatedAt: now };
+    return { kind: 'wait', rec: r };
+  }
+  if (rec.promoteFull && !rec.outcome && ['deploy', 'ready', 'route', 'tests', 'analysis', 'gate'].includes(rec.step)) {
+    // deploy/ready may be mid-way for the canary; promotion starts from the current weights safely.
+    if (!(plan.strategy === 'canary' && rec.step === 'deploy' && rec.stage === 0 && !rec.stable)) return { kind: 'update', rec: beginPromotion(plan, { ...rec, promoteFull: false }, now) };
+  }
+  switch (plan.strategy) {
+    case 'simple':
+      return decideSimple(plan, rec, facts, now);
+    case 'canary':
+      return decideCanary(plan, rec, facts, now);
+    case 'blueGreen':
+      return decideBlueGreen(plan, rec, facts, now);
+  }
+}
+
+function readyTimeoutMs(plan: Plan): number {
+  return plan.simple?.timeoutMs ?? READY_TIMEOUT_MS;
+}
+
+/** Wait until Deployments finished rolling out; error or timeout rolls back. */
+function waitReady(plan: Plan, rec: RunRecord, facts: Facts, now: number, names: string[], next: () => RunRecord, failReason: (m: string) => string): Decision {
+  for (const n of names) {
+    const st = rolloutStatus(facts.deployments[n], n);
+    if (st.state === 'error') return { kind: 'update', rec: startRollback(rec, now, { phase: 'rolledBack', reason: failReason(st.message) }) };
+    if (st.state === 'waiting') {
+      const deadline = rec.stepSince + readyTimeoutMs(plan);
+      if (now >= deadline) return { kind: 'update', rec: startRollback(rec, now, { phase: 'rolledBack', reason: failReason(`${st.message} after ${Math.round(readyTimeoutMs(plan) / 1000)}s`) }) };
+      return wait(rec, now, 'rolloutStatus', st.message, deadline);
+    }
+  }
+  return { kind: 'update', rec: next() };
+}
+
+function decideSimple(plan: Plan, rec: RunRecord, facts: Facts, now: number): Decision {
+  const stable = plan.names.stable;
+  switch (rec.step) {
+    case 'prepare':
+      return effect(rec, now, { kind: 'prepare' });
+    case 'deploy':
+      return effect(rec, now, { kind: 'setImage', image: rec.image });
+    case 'ready':
+      return waitReady(plan, rec, facts, now, [stable], () => goto(rec, 'tests', now, { requested: { ...CANARY_ONLY }, actual: { ...CANARY_ONLY } }), (m) => m);
+    case 'tests':
+      return decideTests(plan, rec, facts, now, () => gateAfterTests(plan, rec, now));
+    case 'analysis':
+      return decideAnalysis(plan, rec, now, () => goto(rec, 'gate', now));
+    case 'gate':
+      return { kind: 'update', rec: finish(rec, now, 'succeeded', `${rec.image} rolled out to ${plan.environment.name}`) };
+    case 'rollbackRoute':
+    case 'rollbackRestore':
+      return effect(goto(rec, 'rollbackRestore', now), now, { kind: 'restoreStable' });
+    case 'rollbackReady': {
+      const st = rolloutStatus(facts.deployments[stable], stable);
+      if (st.state === 'waiting' && now < rec.stepSince + READY_TIMEOUT_MS) return wait(rec, now, 'rolloutStatus', `restoring previous version: ${st.message}`, rec.stepSince + READY_TIMEOUT_MS);
+      const o = rec.outcome ?? { phase: 'rolledBack', reason: 'rolled back' };
+      if (st.state !== 'done') return { kind: 'update', rec: finish(rec, now, 'failed', `${o.reason}; restoring the previous version did not complete either (${'message' in st ? st.message : ''}): check the Deployment ${stable}`) };
+      return { kind: 'update', rec: finish(rec, now, o.phase, o.reason) };
+    }
+    default:
+      return { kind: 'update', rec: goto(rec, rec.outcome ? 'rollbackRoute' : 'tests', now) };
+  }
+}
+
+function decideCanary(plan: Plan, rec: RunRecord, facts: Facts, now: number): Decision {
+  const n = plan.names;
+  const stage = stageOf(plan, rec);
+  switch (rec.step) {
+    case 'prepare':
+      return effect(rec, now, { kind: 'prepare' });
+    case 'deploy': {
+      const pods = stagePods(plan, rec, stage.weights);
+      const want = `${rec.image}@${pods.canary}`;
+      if (rec.applied.canary !== want) return effect(rec, now, { kind: 'ensureTrack', track: 'canary', image: rec.image, replicas: pods.canary });
+      if (plan.baseline) {
+        const bw = `${rec.stable?.image}@${pods.baseline}`;
+        if (rec.applied.baseline !== bw) return effect(rec, now, { kind: 'ensureTrack', track: 'baseline', image: rec.stable?.image ?? rec.image, replicas: pods.baseline });
+      }
+      return { kind: 'update', rec: goto(rec, 'ready', now) };
+    }
+    case 'ready': {
+      const names = [n.canary, ...(plan.baseline && stagePods(plan, rec, stage.weights).baseline > 0 ? [n.baseline] : [])];
+      return waitReady(plan, rec, facts, now, names, () => goto(rec, 'route', now), (m) => `canary stage ${rec.stage + 1}: ${m}`);
+    }
+    case 'route': {
+      const w = stage.weights;
+      if (rec.applied.route !== key(w)) return effect(rec, now, { kind: 'route', weights: w, stageMax: w.canary });
+      return { kind: 'update', rec: goto(rec, 'tests', now) };
+    }
+    case 'tests':
+      if (rec.promoteStage === rec.stage) return { kind: 'update', rec: advance(plan, rec, now) };
+      return decideTests(plan, rec, facts, now, () => gateAfterTests(plan, rec, now));
+    case 'analysis':
+      if (rec.promoteStage === rec.stage) return { kind: 'update', rec: advance(plan, rec, now) };
+      return decideAnalysis(plan, rec, now, () => goto(rec, 'gate', now));
+    case 'gate':
+      return decideGate(plan, rec, now);
+    case 'promoteCanaryScale': {
+      const full = rec.stable?.replicas ?? 1;
+      if (rec.applied.canary !== `${rec.image}@${full}`) return effect(rec, now, { kind: 'ensureTrack', track: 'canary', image: rec.image, replicas: full });
+      return { kind: 'update', rec: goto(rec, 'promoteCanaryReady', now) };
+    }
+    case 'promoteCanaryReady':
+      return waitReady(plan, rec, facts, now, [n.canary], () => goto(rec, 'promoteCanaryRoute', now), (m) => `promotion: ${m}`);
+    case 'promoteCanaryRoute':
+      if (rec.applied.route !== key(CANARY_ONLY)) return effect(rec, now, { kind: 'route', weights: { ...CANARY_ONLY }, stageMax: 100 });
+      return { kind: 'update', rec: goto(rec, 'promoteStable', now) };
+    case 'promoteStable':
+      if (rec.applied.stable !== rec.image) return effect(rec, now, { kind: 'setImage', image: rec.image, replicas: rec.stable?.replicas });
+      return { kind: 'update', rec: goto(rec, 'promoteStableReady', now) };
+    case 'promoteStableReady':
+      return waitReady(plan, rec, facts, now, [n.stable], () => goto(rec, 'promoteRoute', now), (m) => `promotion of stable failed: ${m}`);
+    case 'promoteRoute':
+      if (plan.router === 'istio' && rec.applied.hash !== rec.image) return effect(rec, now, { kind: 'refreshStable' });
+      if (rec.applied.route !== key(STABLE_ONLY)) return effect(rec, now, { kind: 'route', weights: { ...STABLE_ONLY }, stageMax: 0 });
+      return { kind: 'update', rec: goto(rec, 'cleanup', now) };
+    case 'cleanup':
+      if (rec.applied.cleanup !== 'promoted') return effect(rec, now, { kind: 'cleanup', reason: 'promoted' });
+      return { kind: 'update', rec: finish(rec, now, 'succeeded', `${rec.image} promoted to stable in ${plan.environment.name}`) };
+    case 'rollbackRoute':
+      // One router write puts all traffic back on the current version.
+      if (rec.applied.route !== key(STABLE_ONLY) && rec.applied.canary !== undefined) return effect(rec, now, { kind: 'route', weights: { ...STABLE_ONLY }, stageMax: 0 });
+      if (rec.applied.stable !== undefined && rec.applied.stable !== rec.stable?.image) return { kind: 'update', rec: goto(rec, 'rollbackRestore', now) };
+      return { kind: 'update', rec: goto(rec, 'rollbackCleanup', now) };
+    case 'rollbackRestore':
+      // Promotion had already touched stable: put its template back first.
+      if (rec.applied.stable !== rec.stable?.image) return effect(rec, now, { kind: 'restoreStable' });
+      return { kind: 'update', rec: goto(rec, 'rollbackCleanup', now) };
+    case 'rollbackCleanup':
+      if (rec.applied.cleanup !== 'rollback') return effect(rec, now, { kind: 'cleanup', reason: 'rollback' });
+      return { kind: 'update', rec: finish(rec, now, rec.outcome?.phase ?? 'rolledBack', rec.outcome?.reason ?? 'rolled back') };
+    default:
+      return { kind: 'update', rec: goto(rec, rec.outcome ? 'rollbackRoute' : 'deploy', now) };
+  }
+}
+
+function decideBlueGreen(plan: Plan, rec: RunRecord, facts: Facts, now: number): Decision {
+  const s = rec.stable;
+  const idle = s?.idleDeployment ?? `${plan.names.stable}-green`;
+  switch (rec.step) {
+    case 'prepare':
+      return effect(rec, now, { kind: 'prepare' });
+    case 'deploy': {
+      const want = `${rec.image}@${s?.replicas ?? 1}`;
+      if (rec.applied.idle !== want) return effect(rec, now, { kind: 'ensureTrack', track: s?.idleTrack ?? 'green', image: rec.image, replicas: s?.replicas ?? 1 });
+      return { kind: 'update', rec: goto(rec, 'ready', now) };
+    }
+    case 'ready':
+      return waitReady(plan, rec, facts, now, [idle], () => goto(rec, 'tests', now), (m) => `new colour: ${m}`);
+    case 'tests':
+      if (rec.promoteStage === rec.stage) return { kind: 'update', rec: advance(plan, rec, now) };
+      return decideTests(plan, rec, facts, now, () => gateAfterTests(plan, rec, now));
+    case 'analysis':
+      if (rec.promoteStage === rec.stage) return { kind: 'update', rec: advance(plan, rec, now) };
+      return decideAnalysis(plan, rec, now, () => goto(rec, 'gate', now));
+    case 'gate':
+      return decideGate(plan, rec, now);
+    case 'switch':
+      if (rec.applied.active !== s?.idleTrack) return effect(rec, now, { kind: 'switch', to: s?.idleTrack ?? 'green' });
+      return { kind: 'update', rec: goto(rec, 'scaleDownDelay', now, { switchedAt: rec.switchedAt ?? now }) };
+    case 'scaleDownDelay': {
+      const until = (rec.switchedAt ?? rec.stepSince) + (plan.blueGreen?.scaleDownDelayMs ?? 0);
+      if (now < until) return wait(rec, now, 'scaleDownDelay', `old colour kept until ${iso(until)} so a rollback is one write`, until);
+      if (rec.applied.oldScaled !== '0') return effect(rec, now, { kind: 'scale', deployment: s?.activeDeployment ?? plan.names.stable, replicas: 0 });
+      return { kind: 'update', rec: finish(rec, now, 'succeeded', `${rec.image} is live in ${plan.environment.name} (${s?.idleTrack})`) };
+    }
+    case 'rollbackRoute':
+      // After the switch, switching back is the one write that restores traffic.
+      if (rec.applied.active !== undefined && rec.applied.active !== s?.activeTrack) return effect(rec, now, { kind: 'switch', to: s?.activeTrack ?? 'stable' });
+      if (rec.applied.oldScaled === '0') {
+        if (rec.applied.restoredOld !== 'yes') return effect(rec, now, { kind: 'scale', deployment: s?.activeDeployment ?? plan.names.stable, replicas: s?.replicas ?? 1 });
+      }
+      return { kind: 'update', rec: goto(rec, 'rollbackCleanup', now) };
+    case 'rollbackCleanup':
+      if (rec.applied.cleanup !== 'rollback') return effect(rec, now, { kind: 'cleanup', reason: 'rollback' });
+      return { kind: 'update', rec: finish(rec, now, rec.outcome?.phase ?? 'rolledBack', rec.outcome?.reason ?? 'rolled back') };
+    default:
+      return { kind: 'update', rec: goto(rec, rec.outcome ? 'rollbackRoute' : 'deploy', now) };
+  }
+}
+
+const key = (w: Weights) => `${w.canary}/${w.baseline}/${w.current}`;
+
+export const jobName = (plan: Plan, rec: RunRecord, test: string, stage: number): string => {
+  const base = `kd-${plan.pipeline}-${test}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40).replace(/-+$/, '');
+  return `${base}-${rec.runId.slice(-6)}-${stage < 0 ? 'x' : stage}`;
+};
+
+function decideTests(plan: Plan, rec: RunRecord, facts: Facts, now: number, next: () => RunRecord): Decision {
+  const stage = stageOf(plan, rec);
+  const stageIdx = rec.stage;
+  let wakeAt: number | undefined;
+  let running = 0;
+  for (const name of stage.tests) {
+    const t = rec.tests.find((x) => x.name === name && x.stage === stageIdx);
+    const spec = plan.tests[name];
+    if (!t) return effect(rec, now, { kind: 'startTest', test: name, stage: stageIdx, job: jobName(plan, rec, name, stageIdx) });
+    if (t.status === 'failed' || t.status === 'timedOut') {
+      return { kind: 'update', rec: startRollback(rec, now, { phase: 'rolledBack', reason: `test ${name} ${t.status === 'timedOut' ? 'timed out' : 'failed'}${t.message ? `: ${t.message}` : ''}` }) };
+    }
+    if (t.status === 'passed') continue;
+    running++;
+    const job = facts.jobs[t.job ?? ''];
+    if (job?.succeeded) return effect(rec, now, { kind: 'finishTest', test: name, stage: stageIdx, job: t.job!, outcome: 'passed' });
+    if (job?.failed) return effect(rec, now, { kind: 'finishTest', test: name, stage: stageIdx, job: t.job!, outcome: 'failed' });
+    const deadline = Date.parse(t.startedAt ?? iso(now)) + (spec?.timeoutMs ?? 120_000);
+    if (now >= deadline) return effect(rec, now, { kind: 'finishTest', test: name, stage: stageIdx, job: t.job!, outcome: 'timedOut' });
+    wakeAt = wakeAt === undefined ? deadline : Math.min(wakeAt, deadline);
+  }
+  if (running > 0) return wait(rec, now, 'tests', `running ${running} test${running > 1 ? 's' : ''}: ${stage.tests.join(', ')}`, wakeAt);
+  return { kind: 'update', rec: next() };
+}
+
+function decideAnalysis(plan: Plan, rec: RunRecord, now: number, next: () => RunRecord): Decision {
+  const stage = stageOf(plan, rec);
+  const a = stage.analysis;
+  if (!a || metricsOf(a).length === 0) return { kind: 'update', rec: next() };
+  let checks = rec.checks;
+  if (!checks || checks.stage !== rec.stage) {
+    checks = { stage: rec.stage, done: 0, passed: 0, failed: 0, noData: 0, nextAt: nextCheckAt(a.schedule, now) };
+    return { kind: 'update', rec: { ...rec, checks, updatedAt: now } };
+  }
+  if (checks.failed > a.failureLimit) {
+    const lastFail = [...rec.analysis].reverse().find((m) => m.stage === rec.stage && m.verdict === 'fail');
+    return { kind: 'update', rec: startRollback(rec, now, { phase: 'rolledBack', reason: `analysis failed at stage ${rec.stage + 1}: ${lastFail?.message ?? 'check failed'}` }) };
+  }
+  if (checks.passed >= a.checks) return { kind: 'update', rec: next() };
+  if (now >= checks.nextAt) return effect(rec, now, { kind: 'measure', stage: rec.stage, check: checks.done + 1 });
+  const last = [...rec.analysis].reverse().find((m) => m.stage === rec.stage);
+  if (last && checks.noData > 0 && last.verdict !== 'pass' && (last.verdict === 'noData' || last.verdict === 'error')) {
+    const msgs = rec.analysis.filter((m) => m.stage === rec.stage && m.check === last.check && m.verdict !== 'pass').map((m) => m.message);
+    return wait(rec, now, 'noData', `analysis paused: ${msgs.join('; ')} — next check at ${iso(checks.nextAt)}; promote or abort to decide`, checks.nextAt, { nextCheckAt: checks.nextAt });
+  }
+  return wait(rec, now, 'analysis', `analysis ${checks.passed} of ${a.checks} checks passed, next at ${iso(checks.nextAt)}`, checks.nextAt, { nextCheckAt: checks.nextAt });
+}
+
+function decideGate(plan: Plan, rec: RunRecord, now: number): Decision {
+  const stage = stageOf(plan, rec);
+  if (rec.promoteStage === rec.stage) return { kind: 'update', rec: advance(plan, rec, now) };
+  const startedAt = rec.stageTimes[rec.stage]?.startedAt ?? rec.stepSince;
+  const until = (stage.mode === 'auto' ? rec.stepSince : startedAt) + stage.pauseMs;
+  if (stage.pauseMs > 0 && stage.mode === 'auto' && now < until) return wait(rec, now, 'pause', `pausing until ${iso(until)} before the next stage`, until);
+  if (stage.mode === 'manual') {
+    const what = plan.strategy === 'blueGreen' ? 'switch traffic to the new colour' : rec.stage + 1 < plan.stages.length ? `go to stage ${rec.stage + 2}/${plan.stages.length}` : 'promote to stable';
+    return wait(rec, now, 'manual', `waiting for promotion: promote to ${what.replace(/^promote to /, '')}`);
+  }
+  return { kind: 'update', rec: advance(plan, rec, now) };
+}
+
+/** Apply a successful effect's result. */
+export function complete(plan: Plan, rec: RunRecord, e: Effect, result: EffectResult, now: number): RunRecord {
+  let r: RunRecord = {
+    ...rec,
+    pending: undefined,
+    retry: undefined,
+    updatedAt: now,
+    journal: rec.journal.map((j) => (j.id === e.id ? { ...j, status: 'done' as const } : j)),
+  };
+  switch (e.kind) {
+    case 'prepare': {
+      if (result.kind !== 'prepare') return r;
+      r = { ...r, stable: result.stable, fromImage: result.stable.image, stageTimes: r.stageTimes.map((s, i) => (i === 0 ? { ...s, startedAt: now } : s)) };
+      for (const m of result.events ?? []) r = event(r, now, 'Prepared', m);
+      if (result.stable.image === rec.image && plan.strategy !== 'blueGreen') r = event(r, now, 'SameImage', `${rec.image} is already the current image; rolling out anyway`);
+      return goto(r, 'deploy', now);
+    }
+    case 'setImage':
+      r = { ...r, applied: { ...r.applied, stable: e.image } };
+      if (plan.strategy === 'simple') return event(goto(r, 'ready', now), now, 'ImageSet', `${plan.names.stable} image set to ${e.image}`);
+      return goto(r, 'promoteStableReady', now);
+    case 'restoreStable':
+      r = { ...r, applied: { ...r.applied, stable: r.stable?.image ?? '' } };
+      r = event(r, now, 'Restored', `${plan.names.stable} pod template restored to ${r.stable?.image}`);
+      return plan.strategy === 'simple' ? goto(r, 'rollbackReady', now) : goto(r, 'rollbackCleanup', now);
+    case 'ensureTrack': {
+      const k = e.track === 'canary' || e.track === 'baseline' ? e.track : 'idle';
+      r = { ...r, applied: { ...r.applied, [k]: `${e.image}@${e.replicas}` } };
+      return event(r, now, 'Scaled', `${e.track} ${e.image} at ${e.replicas} pod${e.replicas === 1 ? '' : 's'}`);
+    }
+    case 'scale': {
+      const old = r.stable?.activeDeployment ?? plan.names.stable;
+      if (plan.strategy === 'blueGreen' && e.deployment === old) {
+        r = { ...r, applied: { ...r.applied, ...(e.replicas === 0 ? { oldScaled: '0' } : { restoredOld: 'yes' }) } };
+      }
+      return event(r, now, 'Scaled', `${e.deployment} scaled to ${e.replicas}`);
+    }
+    case 'route': {
+      const actual = result.kind === 'route' ? result.actual : e.weights;
+      r = { ...r, requested: e.weights, actual, applied: { ...r.applied, route: key(e.weights) } };
+      r = { ...r, timeline: [...r.timeline, { at: now, stage: r.stage, requested: e.weights, actual }] };
+      return event(r, now, 'TrafficShifted', `${formatWeights(actual)}${sameWeights(actual, e.weights) ? '' : ` (requested ${formatWeights(e.weights)})`}`);
+    }
+    case 'refreshStable':
+      return { ...r, applied: { ...r.applied, hash: r.image }, stable: r.stable && result.kind === 'refreshStable' ? { ...r.stable, hash: result.hash ?? r.stable.hash } : r.stable };
+    case 'startTest': {
+      const t: TestRun = { name: e.test, stage: e.stage, status: 'running', job: e.job, startedAt: iso(now) };
+      return event({ ...r, tests: [...r.tests.filter((x) => !(x.name === e.test && x.stage === e.stage)), t] }, now, 'TestStarted', `test ${e.test} started as Job ${e.job}`);
+    }
+    case 'finishTest': {
+      const extra: { logExcerpt?: string; message?: string } = result.kind === 'finishTest' ? result : {};
+      const tests = r.tests.map((t) =>
+        t.name === e.test && t.stage === e.stage
+          ? { ...t, status: e.outcome, finishedAt: iso(now), durationMs: now - Date.parse(t.startedAt ?? iso(now)), logExcerpt: extra.logExcerpt, message: extra.message ?? (e.outcome === 'timedOut' ? `no result within ${Math.round((plan.tests[e.test]?.timeoutMs ?? 0) / 1000)}s` : undefined) }
+          : t,
+      );
+      return event({ ...r, tests }, now, e.outcome === 'passed' ? 'TestPassed' : 'TestFailed', `test ${e.test} ${e.outcome}${extra.message ? `: ${extra.message}` : ''}`, e.outcome === 'passed' ? 'Normal' : 'Warning');
+    }
+    case 'measure': {
+      const ms: Measurement[] = result.kind === 'measure' ? result.measurements : [];
+      const v = checkVerdict(ms);
+      const stage = stageOf(plan, r);
+      const c = r.checks ?? { stage: r.stage, done: 0, passed: 0, failed: 0, noData: 0, nextAt: now };
+      const nextAt = stage.analysis ? nextCheckAt(stage.analysis.schedule, Math.max(now, c.nextAt)) : now;
+      const checks = {
+        ...c,
+        done: c.done + 1,
+        passed: c.passed + (v === 'pass' ? 1 : 0),
+        failed: c.failed + (v === 'fail' ? 1 : 0),
+        noData: v === 'noData' || v === 'error' ? c.noData + 1 : 0,
+        nextAt,
+      };
+      r = { ...r, checks, analysis: [...r.analysis, ...ms] };
+      const summary = ms.map((m) => m.message).join('; ');
+      return event(r, now, v === 'pass' ? 'AnalysisPassed' : v === 'fail' ? 'AnalysisFailed' : 'AnalysisNoData', `check ${e.check}: ${summary}`, v === 'pass' ? 'Normal' : 'Warning');
+    }
+    case 'switch': {
+      r = { ...r, applied: { ...r.applied, active: e.to } };
+      const toNew = e.to === r.stable?.idleTrack;
+      if (toNew) r = { ...r, requested: { ...CANARY_ONLY }, actual: { ...CANARY_ONLY }, switchedAt: now, timeline: [...r.timeline, { at: now, stage: r.stage, requested: { ...CANARY_ONLY }, actual: { ...CANARY_ONLY } }] };
+      else r = { ...r, requested: { ...STABLE_ONLY }, actual: { ...STABLE_ONLY }, timeline: [...r.timeline, { at: now, stage: r.stage, requested: { ...STABLE_ONLY }, actual: { ...STABLE_ONLY } }] };
+      return event(r, now, 'Switched', `active Service ${plan.names.service} now selects ${e.to}`);
+    }
+    case 'cleanup':
+      return event({ ...r, applied: { ...r.applied, cleanup: e.reason } }, now, 'CleanedUp', e.reason === 'promoted' ? 'canary objects removed' : 'objects of the failed version removed');
+  }
+}
+
+/** An effect failed. Transient: retry with backoff (the effect stays pending). Permanent: stop safely. */
+export function fail(_plan: Plan, rec: RunRecord, e: Effect, err: EffectError, now: number): RunRecord {
+  const attempts = (rec.retry?.attempts ?? 0) + 1;
+  if (err.transient && attempts < RETRY_LIMIT) {
+    const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts - 1, 6));
+    return { ...rec, retry: { attempts, at: now + backoff, message: err.message }, reason: `retrying ${e.kind}: ${err.message}`, updatedAt: now };
+  }
+  let r: RunRecord = { ...rec, pending: undefined, retry: undefined, journal: rec.journal.map((j) => (j.id === e.id ? { ...j, status: 'failed' as const, note: err.message } : j)), updatedAt: now };
+  r = event(r, now, 'EffectFailed', `${e.kind} failed: ${err.message}`, 'Warning');
+  if (!r.outcome) return startRollback(r, now, { phase: 'rolledBack', reason: `${e.kind} failed: ${err.message}` });
+  // A rollback step itself failed for good: stop and say what a human must do.
+  return finish(r, now, 'failed', `${r.outcome.reason}; then ${e.kind} failed: ${err.message}. Traffic state: ${formatWeights(r.actual)}; fix the cause and run retry or abort`);
+}
+
+export type RequestOutcome = { ok: true; rec: RunRecord } | { ok: false; reason: string };
+
+/** Which actions make sense now (snapshot.actions and request validation share it). */
+export function availability(plan: Plan, rec: RunRecord | undefined): Record<RolloutAction, { allowed: boolean; reason?: string }> {
+  const no = (reason: string) => ({ allowed: false, reason });
+  const yes = { allowed: true };
+  const running = rec && !isTerminal(rec.phase);
+  const rollingBack = Boolean(rec?.outcome);
+  const promotable = running && !rollingBack && plan.strategy !== 'simple' && ['deploy', 'ready', 'route', 'tests', 'analysis', 'gate'].includes(rec!.step);
+  return {
+    start: running ? no('a run is in progress') : yes,
+    retry: !rec ? no('no earlier run') : running ? no('a run is in progress') : rec.phase === 'succeeded' ? no('the last run succeeded') : yes,
+    promote: !running ? no('no run in progress') : plan.strategy === 'simple' ? no('a simple rollout has no stages to promote') : promotable ? yes : no(rollingBack ? 'the run is rolling back' : 'the run is already promoting'),
+    promoteFull: !running ? no('no run in progress') : plan.strategy === 'simple' ? no('a simple rollout has no stages to promote') : promotable ? yes : no(rollingBack ? 'the run is rolling back' : 'the run is already promoting'),
+    abort: !running ? no('no run in progress') : rollingBack ? no('already rolling back') : yes,
+    pause: !running ? no('no run in progress') : rec!.paused ? no('already paused') : rollingBack ? no('the run is rolling back') : yes,
+    resume: !running ? no('no run in progress') : rec!.paused ? yes : no('not paused'),
+  };
+}
+
+/** A human request, applied to the record by the driver (or directly, for abort without a driver). */
+export function request(plan: Plan, rec: RunRecord, action: Exclude<RolloutAction, 'start' | 'retry'>, actor: string, now: number): RequestOutcome {
+  const a = availability(plan, rec)[action];
+  if (!a.allowed) return { ok: false, reason: a.reason ?? 'not allowed' };
+  const by = actor ? ` by ${actor}` : '';
+  switch (action) {
+    case 'promote':
+      return { ok: true, rec: event({ ...rec, promoteStage: rec.stage, paused: false, updatedAt: now }, now, 'PromoteRequested', `promote stage ${rec.stage + 1}${by}`) };
+    case 'promoteFull':
+      return { ok: true, rec: event({ ...rec, promoteFull: true, paused: false, updatedAt: now }, now, 'PromoteRequested', `full promotion${by}`) };
+    case 'abort':
+      return { ok: true, rec: startRollback(rec, now, { phase: 'aborted', reason: `aborted${by} at stage ${rec.stage + 1}/${plan.stages.length}` }) };
+    case 'pause':
+      return { ok: true, rec: event({ ...rec, paused: true, phase: 'paused', reason: `paused${by}`, updatedAt: now }, now, 'Paused', `paused${by}`) };
+    case 'resume':
+      return { ok: true, rec: event({ ...rec, paused: false, phase: 'progressing', reason: 'resumed', updatedAt: now }, now, 'Resumed', `resumed${by}`) };
+  }
+}
