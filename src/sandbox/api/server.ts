@@ -388,7 +388,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return out.toString();
     };
     if (typeof result === 'string') {
-      const text = clip(result);
+      // Providers may hand back the whole log: tailLines is applied here too (idempotent).
+      let all = result;
+      if (request.tailLines !== undefined && request.tailLines >= 0) {
+        const lines = all.split('\n');
+        if (lines[lines.length - 1] === '') lines.pop();
+        all = lines.slice(Math.max(0, lines.length - request.tailLines)).map((l) => `${l}\n`).join('');
+      }
+      const text = clip(all);
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
       res.end(text);
       return;

@@ -56,6 +56,8 @@ const g = (o: unknown, ...path: string[]): unknown => {
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 const str = (v: unknown, dflt = '<none>'): string => (typeof v === 'string' && v !== '' ? v : dflt);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+/** CRD printer columns print a JSONPath result: nothing when absent, JSON for lists. */
+const jsonCell = (v: unknown): string => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 const join = (v: string[], dflt = '<none>'): string => (v.length ? v.join(',') : dflt);
 
 function containersOf(template: unknown): { names: string; images: string } {
@@ -135,7 +137,7 @@ function jobStatus(o: KubeObject): string {
 }
 
 const PRINTERS: Record<string, Printer> = {
-  namespaces: { columns: [['Status', 'string']], cells: (o) => [str(g(o, 'status', 'phase'), '')] },
+  namespaces: { columns: [['Status', 'string'], ['Age', 'string']], cells: (o, now) => [str(g(o, 'status', 'phase'), ''), age(o.metadata.creationTimestamp, now)] },
   pods: {
     columns: [['Ready', 'string'], ['Status', 'string'], ['Restarts', 'string'], ['Age', 'string'], ['IP', 'string', 1], ['Node', 'string', 1], ['Nominated Node', 'string', 1], ['Readiness Gates', 'string', 1]],
     cells: (o, now) => {
@@ -200,10 +202,10 @@ const PRINTERS: Record<string, Printer> = {
   },
   'virtualservices.networking.istio.io': {
     columns: [['Gateways', 'string'], ['Hosts', 'string'], ['Age', 'date']],
-    cells: (o, now) => [JSON.stringify(g(o, 'spec', 'gateways') ?? []), JSON.stringify(g(o, 'spec', 'hosts') ?? []), age(o.metadata.creationTimestamp, now)],
+    cells: (o, now) => [jsonCell(g(o, 'spec', 'gateways')), jsonCell(g(o, 'spec', 'hosts')), age(o.metadata.creationTimestamp, now)],
   },
   'destinationrules.networking.istio.io': { columns: [['Host', 'string'], ['Age', 'date']], cells: (o, now) => [str(g(o, 'spec', 'host'), ''), age(o.metadata.creationTimestamp, now)] },
-  'httproutes.gateway.networking.k8s.io': { columns: [['Hostnames', 'string'], ['Age', 'date']], cells: (o, now) => [JSON.stringify(g(o, 'spec', 'hostnames') ?? []), age(o.metadata.creationTimestamp, now)] },
+  'httproutes.gateway.networking.k8s.io': { columns: [['Hostnames', 'string'], ['Age', 'date']], cells: (o, now) => [jsonCell(g(o, 'spec', 'hostnames')), age(o.metadata.creationTimestamp, now)] },
 };
 
 const DEFAULT_PRINTER: Printer = { columns: [['Age', 'string']], cells: (o, now) => [age(o.metadata.creationTimestamp, now)] };
