@@ -153,7 +153,7 @@ function translate(e: AjvError, doc: RawDocument): Diagnostic | undefined {
     case 'minLength':
       return { code: 'KD054', severity: 'error', message: `\`${name}\` must not be empty`, range: valueRangeAt(doc, path) };
     case 'uniqueItems': {
-      const j = Number(e.params.i);
+      const j = Math.max(Number(e.params.i), Number(e.params.j));
       const itemPath = `${path}/${j}`;
       const item = valueAt(doc, itemPath);
       return { code: 'KD056', severity: 'error', message: `\`${name}\` lists ${show(item)} twice`, range: valueRangeAt(doc, itemPath) };

@@ -3,7 +3,7 @@
 // (2) duplicate keys are reported at the second key with a pointer to the first, and (3) alias
 // expansion is bounded by a node budget: a "billion laughs" document costs a few thousand steps and
 // yields one diagnostic instead of hanging the editor.
-import { LineCounter, parseAllDocuments, isAlias, isMap, isScalar, isSeq, isPair, type Document, type Node, type Alias } from 'yaml';
+import { parseAllDocuments, isAlias, isMap, isScalar, isSeq, isPair, type Document, type Node, type Alias } from 'yaml';
 import type { Diagnostic, Range } from './model';
 import { escapeSegment } from './ranges';
 
@@ -164,21 +164,30 @@ function countLines(text: string, from: number, to: number): number {
  * first line; the caller shifts them.
  */
 export function parseYamlDocuments(text: string): RawDocument[] {
-  const lineCounter = new LineCounter();
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: false, keepSourceTokens: false }) as Document.Parsed[];
+    docs = parseAllDocuments(text, { uniqueKeys: false, prettyErrors: false, keepSourceTokens: false }) as Document.Parsed[];
     if (!Array.isArray(docs)) docs = [];
   } catch (err) {
     // The parser has no known throwing paths left, but a deploy file must never crash the editor.
     const lines = countLines(text, 0, text.length);
     return [brokenDocument(`the YAML parser failed: ${(err as Error).message}`, lines)];
   }
-  const toRange = (start: number, end: number): Range => {
-    const s = lineCounter.linePos(Math.max(0, Math.min(start, text.length)));
-    const e = lineCounter.linePos(Math.max(0, Math.min(Math.max(end, start), text.length)));
-    return { start: { line: s.line - 1, character: s.col - 1 }, end: { line: e.line - 1, character: e.col - 1 } };
+  // Our own line index: the yaml LineCounter misses newlines inside some error tokens.
+  const lineStarts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const toPos = (offset: number) => {
+    const o = Math.max(0, Math.min(offset, text.length));
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid] <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: o - lineStarts[lo] };
   };
+  const toRange = (start: number, end: number): Range => ({ start: toPos(start), end: toPos(Math.max(start, end)) });
   const out: RawDocument[] = [];
   let prevEnd = 0;
   for (const doc of docs) {
@@ -250,13 +259,9 @@ function firstAliasRange(node: Node, toRange: (s: number, e: number) => Range): 
 /** The yaml package's messages with a hint for the mistakes people actually make in deploy files. */
 function syntaxMessage(code: string, message: string): string {
   const plain = message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
-  switch (code) {
-    case 'BAD_ALIAS':
-    case 'UNRESOLVED_ALIAS':
-      return `${plain} (a value starting with \`*\` is an alias: quote cron schedules, e.g. "*/5 * * * *")`;
-    case 'TAB_AS_INDENT':
-      return `${plain} (indent with spaces, not tabs)`;
-    default:
-      return plain;
+  if (/alias/i.test(plain) || code === 'BAD_ALIAS') {
+    return `${plain} (a value starting with \`*\` is an alias: quote cron schedules, e.g. "*/5 * * * *")`;
   }
+  if (code === 'TAB_AS_INDENT') return `${plain} (indent with spaces, not tabs)`;
+  return plain;
 }
