@@ -1,0 +1,123 @@
+// Per-pod request metrics as an instrumented app would expose them, scraped into the sandbox's TSDB:
+//   http_requests_total{namespace, service, pod, deployment, version, track, code, <pod labels>}
+//   http_request_duration_seconds_bucket{..., le} (+ _sum, _count)
+// Every pod label is copied as a Prometheus label with `/`, `.` and `-` turned into `_` (what the
+// usual Kubernetes relabeling produces), so queries can select by `app`, `kube_delivery_dev_track`...
+// Counters only grow; a scrape copies the current values into the TSDB at the scrape time. A pod's
+// series go stale when the pod goes away.
+import { Tsdb, type Labels, labelsKey } from './tsdb';
+
+/** Prometheus client default buckets, seconds. */
+export const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function sanitizeLabelName(name: string): string {
+  const s = name.replace(/[^a-zA-Z0-9_]/g, '_');
+  return /^[0-9]/.test(s) ? `_${s}` : s;
+}
+
+export interface PodIdentity {
+  uid: string;
+  namespace: string;
+  pod: string;
+  deployment?: string;
+  version?: string;
+  track?: string;
+  podLabels: Record<string, string>;
+}
+
+interface Counter {
+  labels: Labels;
+  key: string;
+  value: number;
+}
+
+interface PodSeries {
+  base: Labels;
+  counters: Map<string, Counter>;
+}
+
+/** Base labels of a pod's series (before `code` / `le`). */
+export function podBaseLabels(id: PodIdentity, service: string): Labels {
+  const labels: Labels = {};
+  for (const [k, v] of Object.entries(id.podLabels)) labels[sanitizeLabelName(k)] = v;
+  labels.namespace = id.namespace;
+  labels.pod = id.pod;
+  labels.service = service;
+  labels.job = 'kubernetes-pods';
+  if (id.deployment) labels.deployment = id.deployment;
+  if (id.version) labels.version = id.version;
+  if (id.track) labels.track = id.track;
+  return labels;
+}
+
+export class MetricsRegistry {
+  private readonly pods = new Map<string, PodSeries[]>();
+  private readonly byKey = new Map<string, PodSeries>();
+
+  constructor(readonly db: Tsdb) {}
+
+  /** Records one served request. */
+  observe(id: PodIdentity, service: string, code: number, seconds: number): void {
+    const ps = this.series(id, service);
+    this.inc(ps, 'http_requests_total', { code: String(code) }, 1);
+    for (const le of BUCKETS) if (seconds <= le) this.inc(ps, 'http_request_duration_seconds_bucket', { le: String(le) }, 1);
+    this.inc(ps, 'http_request_duration_seconds_bucket', { le: '+Inf' }, 1);
+    this.inc(ps, 'http_request_duration_seconds_sum', {}, seconds);
+    this.inc(ps, 'http_request_duration_seconds_count', {}, 1);
+  }
+
+  /** Records `n` requests at once with the same code and latency bucket (bulk path). */
+  observeMany(id: PodIdentity, service: string, code: number, latencies: number[]): void {
+    for (const s of latencies) this.observe(id, service, code, s);
+  }
+
+  /** Copies every live counter into the TSDB at time `t` (a scrape). */
+  scrape(t: number): void {
+    for (const list of this.pods.values()) {
+      for (const ps of list) for (const c of ps.counters.values()) this.db.append(c.labels, t, c.value);
+    }
+    this.db.compact(t);
+  }
+
+  /** The pod is gone: its series stop (stale from `t`). */
+  forget(uid: string, t: number): void {
+    const list = this.pods.get(uid);
+    if (!list) return;
+    for (const ps of list) {
+      for (const c of ps.counters.values()) this.db.markStale(c.key, t);
+      this.byKey.delete(labelsKey(ps.base) + uid);
+    }
+    this.pods.delete(uid);
+  }
+
+  livePods(): number {
+    return this.pods.size;
+  }
+
+  private series(id: PodIdentity, service: string): PodSeries {
+    const base = podBaseLabels(id, service);
+    const k = labelsKey(base) + id.uid;
+    let ps = this.byKey.get(k);
+    if (!ps) {
+      ps = { base, counters: new Map() };
+      this.byKey.set(k, ps);
+      let list = this.pods.get(id.uid);
+      if (!list) this.pods.set(id.uid, (list = []));
+      list.push(ps);
+      // Histogram buckets exist from the first request, all at zero, as a client library exposes them.
+      for (const le of [...BUCKETS.map(String), '+Inf']) this.inc(ps, 'http_request_duration_seconds_bucket', { le }, 0);
+    }
+    return ps;
+  }
+
+  private inc(ps: PodSeries, name: string, extra: Labels, by: number): void {
+    const ck = `${name}\0${extra.code ?? ''}\0${extra.le ?? ''}`;
+    let c = ps.counters.get(ck);
+    if (!c) {
+      const labels = { ...ps.base, ...extra, __name__: name };
+      c = { labels, key: labelsKey(labels), value: 0 };
+      ps.counters.set(ck, c);
+    }
+    c.value += by;
+  }
+}
