@@ -85,8 +85,12 @@ export function needsFullSnapshot(prev: RolloutSnapshot | undefined, next: Rollo
 
 export type ApplyResult = { ok: true; snapshot: RolloutSnapshot } | { ok: false; error: string };
 
-/** Applies `delta` to `prev`; refuses when `prev` is not the snapshot the delta was computed from. */
-export function applyDelta(prev: RolloutSnapshot, delta: SnapshotDelta): ApplyResult {
+/**
+ * Applies `delta` to `prev`; refuses when `prev` is not the snapshot the delta was computed from.
+ * `inPlace` appends to prev's arrays instead of copying them: the webview owns its copy and a 20,000-point
+ * timeline copied on every update is garbage the page would collect while the user watches.
+ */
+export function applyDelta(prev: RolloutSnapshot, delta: SnapshotDelta, options: { inPlace?: boolean } = {}): ApplyResult {
   if (prev.seq !== delta.fromSeq) {
     return { ok: false, error: `delta from seq ${delta.fromSeq} cannot apply to seq ${prev.seq}` };
   }
@@ -94,7 +98,13 @@ export function applyDelta(prev: RolloutSnapshot, delta: SnapshotDelta): ApplyRe
   for (const k of delta.unset) delete out[k];
   for (const k of APPEND_FIELDS) {
     const tail = delta.append[k as AppendField];
-    if (tail && tail.length) out[k] = (out[k] as unknown[]).concat(tail);
+    if (!tail || !tail.length) continue;
+    const arr = out[k] as unknown[];
+    if (options.inPlace && !(k in delta.set)) {
+      for (const item of tail) arr.push(item);
+    } else {
+      out[k] = arr.concat(tail);
+    }
   }
   out.seq = delta.toSeq;
   return { ok: true, snapshot: out as unknown as RolloutSnapshot };

@@ -345,48 +345,121 @@ export function toSeconds(iso: string): number {
   return Date.parse(iso) / 1000;
 }
 
-/**
- * Columnar data for the traffic chart, built once from the full timeline and then extended point by point
- * (the arrays are appended to in place, so uPlot's setData gets the same arrays, longer).
- * Stacked areas: each series holds the cumulative sum, canary at the bottom, then baseline, then stable.
- */
-export interface TrafficColumns {
+/** Raw columns of every timeline point (cumulative stacks), kept so the display can be rebuilt. */
+export interface RawColumns {
   x: number[];
-  /** actual canary */
   aCanary: number[];
-  /** actual canary + baseline */
   aBase: number[];
-  /** actual total (canary + baseline + current) */
   aTotal: number[];
-  /** requested canary, requested canary + baseline (dashed lines over the areas) */
   rCanary: number[];
   rBase: number[];
+}
+
+/**
+ * Columnar data for the traffic chart. Stacked areas: each series holds the cumulative sum, canary at
+ * the bottom, then baseline, then stable; requested canary and canary+baseline are lines over them.
+ *
+ * A six-hour run has ~20,000 points but the chart is ~1,000 pixels wide: drawing every point makes each
+ * update cost grow with the run's age. The display arrays (x, aCanary, …) therefore hold at most four
+ * points per time bucket — first, lowest canary, highest canary, last — with the bucket width doubling
+ * whenever the span outgrows DISPLAY_BUCKETS buckets. Appending a point touches only the last bucket
+ * (O(1)); the rare doubling rebuilds from the raw columns (amortised O(1) per point). The display arrays
+ * keep their identity (truncated and pushed in place), so uPlot's setData gets the same arrays, longer.
+ */
+export interface TrafficColumns extends RawColumns {
+  raw: RawColumns;
+  /** Seconds per bucket (a power of two). */
+  bucket: number;
+  /** Display index where the last bucket's points start, its id, and its raw range/extremes. */
+  tailStart: number;
+  tailId: number;
+  tailFrom: number;
+  tailMin: number;
+  tailMax: number;
   /** x of the first point of each stage after the first: the stage boundaries. */
   boundaries: { x: number; stage: number }[];
   lastStage: number;
 }
 
-export function emptyColumns(): TrafficColumns {
-  return { x: [], aCanary: [], aBase: [], aTotal: [], rCanary: [], rBase: [], boundaries: [], lastStage: -1 };
+export const DISPLAY_BUCKETS = 600;
+
+function rawColumns(): RawColumns {
+  return { x: [], aCanary: [], aBase: [], aTotal: [], rCanary: [], rBase: [] };
 }
 
-/** Appends points to the columns; out-of-order points (clock skew) are clamped so x stays ascending. */
+export function emptyColumns(): TrafficColumns {
+  return { ...rawColumns(), raw: rawColumns(), bucket: 1, tailStart: 0, tailId: -1, tailFrom: 0, tailMin: 0, tailMax: 0, boundaries: [], lastStage: -1 };
+}
+
+const SERIES = ['x', 'aCanary', 'aBase', 'aTotal', 'rCanary', 'rBase'] as const;
+
+/** Appends points; out-of-order points (clock skew) are clamped so x stays ascending. */
 export function appendPoints(cols: TrafficColumns, points: readonly TimelinePoint[]): void {
+  const raw = cols.raw;
+  const from = raw.x.length;
   for (const p of points) {
     let x = toSeconds(p.at);
     if (!Number.isFinite(x)) continue;
-    const last = cols.x.length ? cols.x[cols.x.length - 1] : -Infinity;
+    const last = raw.x.length ? raw.x[raw.x.length - 1] : -Infinity;
     if (x < last) x = last;
-    cols.x.push(x);
-    cols.aCanary.push(p.actual.canary);
-    cols.aBase.push(p.actual.canary + p.actual.baseline);
-    cols.aTotal.push(p.actual.canary + p.actual.baseline + p.actual.current);
-    cols.rCanary.push(p.requested.canary);
-    cols.rBase.push(p.requested.canary + p.requested.baseline);
+    raw.x.push(x);
+    raw.aCanary.push(p.actual.canary);
+    raw.aBase.push(p.actual.canary + p.actual.baseline);
+    raw.aTotal.push(p.actual.canary + p.actual.baseline + p.actual.current);
+    raw.rCanary.push(p.requested.canary);
+    raw.rBase.push(p.requested.canary + p.requested.baseline);
     if (p.stage !== cols.lastStage) {
       if (cols.lastStage >= 0) cols.boundaries.push({ x, stage: p.stage });
       cols.lastStage = p.stage;
     }
+  }
+  const n = raw.x.length;
+  if (n === 0) return;
+  const span = raw.x[n - 1] - raw.x[0];
+  let bucket = cols.bucket;
+  while (span / bucket > DISPLAY_BUCKETS) bucket *= 2;
+  if (bucket !== cols.bucket || from === 0) {
+    if (from === 0) {
+      // First fill: the smallest power-of-two bucket that fits (fine detail for short runs).
+      bucket = 1;
+      while (span / bucket > DISPLAY_BUCKETS) bucket *= 2;
+      while (bucket > 1 / 64 && span / (bucket / 2) <= DISPLAY_BUCKETS && span > 0) bucket /= 2;
+    }
+    cols.bucket = bucket;
+    rebuildDisplay(cols);
+    return;
+  }
+  for (let i = from; i < n; i++) addToDisplay(cols, i);
+}
+
+function rebuildDisplay(cols: TrafficColumns): void {
+  for (const k of SERIES) cols[k].length = 0;
+  cols.tailId = -1;
+  cols.tailStart = 0;
+  for (let i = 0; i < cols.raw.x.length; i++) addToDisplay(cols, i);
+}
+
+function addToDisplay(cols: TrafficColumns, i: number): void {
+  const raw = cols.raw;
+  const id = Math.floor((raw.x[i] - raw.x[0]) / cols.bucket);
+  if (id !== cols.tailId) {
+    cols.tailId = id;
+    cols.tailFrom = i;
+    cols.tailMin = i;
+    cols.tailMax = i;
+    cols.tailStart = cols.x.length;
+  } else {
+    if (raw.aCanary[i] < raw.aCanary[cols.tailMin]) cols.tailMin = i;
+    if (raw.aCanary[i] > raw.aCanary[cols.tailMax]) cols.tailMax = i;
+  }
+  // Re-emit the last bucket: its first, extreme and last points, in time order, without repeats.
+  for (const k of SERIES) cols[k].length = cols.tailStart;
+  const picks = [cols.tailFrom, cols.tailMin, cols.tailMax, i].sort((a, b) => a - b);
+  let prev = -1;
+  for (const j of picks) {
+    if (j === prev) continue;
+    prev = j;
+    for (const k of SERIES) cols[k].push(raw[k][j]);
   }
 }
 

@@ -126,7 +126,8 @@ export class DashboardView {
       return false;
     }
     const prev = this.snap;
-    const res = applyDelta(prev, d);
+    const prevAnalysis = prev.analysis.length;
+    const res = applyDelta(prev, d, { inPlace: true });
     if (!res.ok) {
       // A missed delta: ask for the whole snapshot instead of showing something wrong.
       this.host.post({ type: 'resync', key: this.key, haveSeq: prev.seq });
@@ -151,7 +152,7 @@ export class DashboardView {
     if (has('versions')) this.renderVersions(s);
     if (has('stages', 'stage', 'gate', 'versions', 'strategy')) this.renderStages(s);
     if (changed.has('analysis')) this.renderAnalysis(s, true, 0);
-    else if (d.append.analysis?.length) this.renderAnalysis(s, false, prev.analysis.length);
+    else if (d.append.analysis?.length) this.renderAnalysis(s, false, prevAnalysis);
     if (has('tests')) this.renderTests(s);
     if (changed.has('events')) this.renderEvents(s, true);
     else if (d.append.events?.length) this.renderEvents(s, false);
@@ -331,7 +332,8 @@ export class DashboardView {
     setText(this.el.weights, `Actual: ${formatWeights(s.weights.actual, labels, base)} — requested: ${formatWeights(s.weights.requested, labels, base)}`);
     this.el.weights.setAttribute('data-canary', String(s.weights.actual.canary));
     this.el.weights.setAttribute('data-requested-canary', String(s.weights.requested.canary));
-    this.el.trafficChart.setAttribute('data-points', String(this.cols?.x.length ?? 0));
+    this.el.trafficChart.setAttribute('data-points', String(this.cols?.raw.x.length ?? 0));
+    this.el.trafficChart.setAttribute('data-drawn', String(this.cols?.x.length ?? 0));
     setText(this.el.summary, chartSummary(s));
   }
 

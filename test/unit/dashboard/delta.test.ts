@@ -93,7 +93,7 @@ describe('dashboard deltas', () => {
         for (const [name, n] of steps) {
           const next = { ...ops[name](engine, n), seq: engine.seq + 1 };
           const delta = wire(computeDelta(engine, next));
-          const r = applyDelta(view, delta);
+          const r = applyDelta(view, delta, { inPlace: n % 2 === 0 });
           if (!r.ok) return false;
           view = r.snapshot;
           if (!deepEqual(view, next)) return false;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   actionModels,
   appendPoints,
+  DISPLAY_BUCKETS,
   chartSummary,
   checkRow,
   columnsFrom,
@@ -100,6 +101,23 @@ describe('dashboard view model', () => {
     }
     assert.deepEqual(cols.boundaries.map((b) => b.stage), [1, 2]);
     assert.equal(cols.boundaries[0].x, Date.parse(tl.find((p) => p.stage === 1)!.at) / 1000);
+  });
+
+  it('long timelines are decimated per time bucket, keeping first, last and canary extremes; incremental equals batch', () => {
+    const tl = timeline(20_000, 1, T0, (6 * 3600 * 1000) / 20_000);
+    // A one-point canary spike in the middle must survive decimation.
+    tl[10_001] = { ...tl[10_001], actual: { canary: 77, baseline: 10, current: 13 } };
+    const batch = columnsFrom(tl);
+    const inc = columnsFrom(tl.slice(0, 10));
+    for (let i = 10; i < tl.length; i += 37) appendPoints(inc, tl.slice(i, Math.min(tl.length, i + 37)));
+    assert.equal(batch.raw.x.length, 20_000);
+    assert.ok(batch.x.length <= 4 * (DISPLAY_BUCKETS + 1), `display points ${batch.x.length}`);
+    assert.ok(batch.x.length >= DISPLAY_BUCKETS / 2);
+    for (const k of ['x', 'aCanary', 'aBase', 'aTotal', 'rCanary', 'rBase'] as const) assert.deepEqual(inc[k], batch[k], k);
+    assert.equal(batch.x[0], batch.raw.x[0]);
+    assert.equal(batch.x[batch.x.length - 1], batch.raw.x[19_999]);
+    assert.ok(batch.aCanary.includes(77), 'the spike is drawn');
+    for (let i = 1; i < batch.x.length; i++) assert.ok(batch.x[i] >= batch.x[i - 1]);
   });
 
   it('out-of-order timestamps are clamped so x stays ascending', () => {

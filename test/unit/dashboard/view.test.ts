@@ -16,7 +16,7 @@ class FakeCharts implements ChartFactory {
   metricCalls: MetricSeries[] = [];
   traffic() {
     this.trafficCreated++;
-    return { setData: (cols: TrafficColumns) => void this.trafficCalls.push({ cols, len: cols.x.length }), destroy: () => undefined };
+    return { setData: (cols: TrafficColumns) => void this.trafficCalls.push({ cols, len: cols.raw.x.length }), destroy: () => undefined };
   }
   metric() {
     return { setData: (s: MetricSeries) => void this.metricCalls.push(s), destroy: () => undefined };
@@ -35,8 +35,10 @@ function setup() {
   return { root, view, posted, saved, charts, q, text };
 }
 
-const full = (s: RolloutSnapshot, protectedEnv = false): HostMessage => ({ type: 'snapshot', key, snapshot: s, protectedEnv });
-const delta = (a: RolloutSnapshot, b: RolloutSnapshot): HostMessage => ({ type: 'delta', key, delta: computeDelta(a, b) });
+// Messages are cloned on their way to the page (postMessage); the view may then update its copy in place.
+const wire = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+const full = (s: RolloutSnapshot, protectedEnv = false): HostMessage => wire({ type: 'snapshot', key, snapshot: s, protectedEnv });
+const delta = (a: RolloutSnapshot, b: RolloutSnapshot): HostMessage => wire({ type: 'delta', key, delta: computeDelta(a, b) });
 
 describe('dashboard view (DOM)', () => {
   it('renders header, stage, weights, checks, tests and events from a snapshot', () => {
@@ -110,7 +112,7 @@ describe('dashboard view (DOM)', () => {
     assert.match(root.querySelector('[data-testid=events] li')!.textContent!, /SlowPods/, 'newest event first');
     assert.match(text('[data-testid=weights]'), /^Actual: canary 100%/);
     assert.equal(text('[data-testid=stage]'), 'stage 3 of 3');
-    assert.deepEqual(view.snapshot, next);
+    assert.deepEqual(view.snapshot, wire(next));
   });
 
   it('asks for a resync instead of applying a delta with a seq gap', () => {
@@ -121,7 +123,7 @@ describe('dashboard view (DOM)', () => {
     const c = nextSnapshot(b);
     assert.equal(view.handle(delta(b, c)), false);
     assert.deepEqual(posted, [{ type: 'resync', key, haveSeq: 3 }]);
-    assert.equal(view.snapshot, a);
+    assert.deepEqual(view.snapshot, wire(a));
   });
 
   it('ignores messages for another rollout and malformed ones', () => {
