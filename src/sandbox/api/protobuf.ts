@@ -102,9 +102,10 @@ let root: protobuf.Root | undefined;
 
 function types(): protobuf.Root {
   if (root) return root;
-  const nested: Record<string, { fields: Record<string, { id: number; type: string; rule?: string; keyType?: string }> }> = {};
+  const nested: Record<string, { edition: string; fields: Record<string, { id: number; type: string; rule?: string; keyType?: string }> }> = {};
   for (const [name, fields] of Object.entries(MESSAGES)) {
-    nested[name] = { fields: {} };
+    // k8s.io/api is proto2: explicit field presence, so a pointer field sent as 0 stays visible.
+    nested[name] = { edition: 'proto2', fields: {} };
     for (const [f, [id, type, rule, keyType]] of Object.entries(fields)) {
       nested[name].fields[f] = { id, type, ...(rule === 'repeated' ? { rule } : {}), ...(keyType ? { keyType } : {}) };
     }

@@ -18,6 +18,8 @@ type Cell = string | number | boolean;
 type Obj = Record<string, unknown>;
 
 interface Printer {
+  /** The printer lists Name itself (events: last, wide only) instead of first. */
+  ownName?: boolean;
   columns: [name: string, type: ColumnDefinition['type'], priority?: number, format?: string][];
   cells(o: KubeObject, now: number): Cell[];
 }
@@ -158,6 +160,7 @@ const PRINTERS: Record<string, Printer> = {
   configmaps: { columns: [['Data', 'integer'], ['Age', 'string']], cells: (o, now) => [Object.keys((o.data as Obj) ?? {}).length + Object.keys((o.binaryData as Obj) ?? {}).length, age(o.metadata.creationTimestamp, now)] },
   secrets: { columns: [['Type', 'string'], ['Data', 'integer'], ['Age', 'string']], cells: (o, now) => [str(o.type, 'Opaque'), Object.keys((o.data as Obj) ?? {}).length, age(o.metadata.creationTimestamp, now)] },
   events: {
+    ownName: true,
     columns: [['Last Seen', 'string'], ['Type', 'string'], ['Reason', 'string'], ['Object', 'string'], ['Subobject', 'string', 1], ['Source', 'string', 1], ['Message', 'string'], ['First Seen', 'string', 1], ['Count', 'string', 1], ['Name', 'string', 1]],
     cells: (o, now) => {
       const last = (o.lastTimestamp as string) || (o.eventTime as string) || (g(o, 'series', 'lastObservedTime') as string) || o.metadata.creationTimestamp;
@@ -217,10 +220,8 @@ const DESCRIPTIONS: Record<string, string> = {
 
 export function columnsFor(def: ResourceDef): ColumnDefinition[] {
   const p = PRINTERS[def.key] ?? DEFAULT_PRINTER;
-  return [
-    { name: 'Name', type: 'string', format: 'name', description: DESCRIPTIONS.Name, priority: 0 },
-    ...p.columns.map(([name, type, priority, format]) => ({ name, type, format: format ?? '', description: DESCRIPTIONS[name] ?? name, priority: priority ?? 0 })),
-  ];
+  const cols: ColumnDefinition[] = p.columns.map(([name, type, priority, format]) => ({ name, type, format: format ?? (name === 'Name' ? 'name' : ''), description: DESCRIPTIONS[name] ?? name, priority: priority ?? 0 }));
+  return p.ownName ? cols : [{ name: 'Name', type: 'string', format: 'name', description: DESCRIPTIONS.Name, priority: 0 }, ...cols];
 }
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -232,7 +233,7 @@ export interface TableRow {
 
 export function tableRow(def: ResourceDef, o: KubeObject, now: number, include: IncludeObject): TableRow {
   const p = PRINTERS[def.key] ?? DEFAULT_PRINTER;
-  const row: TableRow = { cells: [o.metadata.name ?? '', ...p.cells(o, now)] };
+  const row: TableRow = { cells: p.ownName ? p.cells(o, now) : [o.metadata.name ?? '', ...p.cells(o, now)] };
   if (include === 'Object') row.object = o;
   else if (include === 'Metadata') row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
   return row;
