@@ -1,0 +1,637 @@
+// One pipeline in one environment, live: watch-backed caches of the record, the Lease and the app's
+// objects; a snapshot on every change; and, when this session holds the Lease, the driver loop that
+// advances the run with the pure state machine. Other sessions observe and forward requests through
+// the record; any session takes over when the Lease expires.
+import { delay, type Clock } from './clock';
+import type { EffectError } from './effects';
+import { execute } from './executor';
+import { deploymentFactsOf, jobFactsOf, type Facts } from './facts';
+import { canTake, leaseObject, leaseState, releasedLease } from './lease';
+import { complete, decide, fail, newRun, request, startRollback } from './machine';
+import { LABEL, ownedLabels, type Plan } from './plan';
+import { KubeError, type KubeObject, type KubeOps, type WatchHandle } from './ports';
+import { RECORD_KEY, archive, emptyDoc, isTerminal, mergeForWrite, parseDoc, serializeDoc, type RecordDoc, type RolloutRequest, type RunRecord } from './record';
+import type { RolloutAction, RolloutSnapshot } from './snapshot';
+import { buildSnapshot } from './view';
+
+export const DEFAULT_LEASE_MS = 15_000;
+
+export interface SessionOptions {
+  plan: Plan;
+  ops: KubeOps;
+  clock: Clock;
+  /** Who this session is, in the Lease and events ("cli:host:pid"). */
+  identity: string;
+  leaseDurationMs?: number;
+  /** May this session drive (hold the Lease)? False for read-only views. */
+  canDrive?: boolean;
+  newRunId?: () => string;
+  log?: (message: string) => void;
+  /** Test hook: called after every record write the driver makes (to kill a driver at any point). */
+  onPersist?: (doc: RecordDoc) => void;
+}
+
+type Queued = { action: Exclude<RolloutAction, 'start' | 'retry'>; actor: string; resolve: (r: { ok: true } | { ok: false; reason: string }) => void };
+
+export type ActOutcome = { ok: true } | { ok: false; code: 'notAllowed' | 'conflict' | 'unreachable' | 'forbidden' | 'notFound' | 'invalid' | 'other'; message: string };
+
+let counter = 0;
+const defaultRunId = (now: number) => `${now.toString(36)}${(++counter).toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`.slice(-12);
+
+export function toActError(err: unknown): ActOutcome & { ok: false } {
+  if (err instanceof KubeError) {
+    const code = err.kind === 'alreadyExists' ? 'conflict' : err.kind === 'timeout' ? 'unreachable' : err.kind;
+    return { ok: false, code, message: err.message };
+  }
+  return { ok: false, code: 'other', message: err instanceof Error ? err.message : String(err) };
+}
+
+function effectError(err: unknown): EffectError {
+  if (err instanceof KubeError) {
+    const kind = err.kind === 'alreadyExists' ? 'conflict' : err.kind === 'timeout' ? 'unreachable' : err.kind;
+    return { transient: err.transient, message: err.message, kind };
+  }
+  return { transient: false, message: err instanceof Error ? err.message : String(err), kind: 'other' };
+}
+
+export class RolloutSession {
+  readonly plan: Plan;
+  private readonly ops: KubeOps;
+  private readonly clock: Clock;
+  private readonly me: string;
+  private readonly leaseMs: number;
+  private doc: RecordDoc;
+  private rv?: string;
+  private deployments = new Map<string, KubeObject>();
+  private pods = new Map<string, KubeObject>();
+  private jobs = new Map<string, KubeObject>();
+  private lease?: KubeObject;
+  private watches: WatchHandle[] = [];
+  private listeners = new Set<(s: RolloutSnapshot) => void>();
+  private seq = 0;
+  private lastEmitted = '';
+  private emitScheduled = false;
+  private driving = false;
+  private loopRunning = false;
+  private queue: Queued[] = [];
+  private wake?: () => void;
+  private renewTimer?: unknown;
+  private takeoverTimer?: unknown;
+  private disposed = false;
+  private error?: RolloutSnapshot['error'];
+  private opened?: Promise<void>;
+  private stopController = new AbortController();
+  /** Resolves when the driver loop ends (run finished, lease lost or disposed). */
+  loopDone: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: SessionOptions) {
+    this.plan = opts.plan;
+    this.ops = opts.ops;
+    this.clock = opts.clock;
+    this.me = opts.identity;
+    this.leaseMs = opts.leaseDurationMs ?? DEFAULT_LEASE_MS;
+    this.doc = emptyDoc(opts.plan.pipeline);
+  }
+
+  get isDriver(): boolean {
+    return this.driving;
+  }
+  get record(): RecordDoc {
+    return this.doc;
+  }
+
+  /** Starts the watches and waits for their first lists. */
+  open(): Promise<void> {
+    this.opened ??= this.doOpen();
+    return this.opened;
+  }
+
+  private async doOpen(): Promise<void> {
+    const ns = this.plan.namespace;
+    const onErr = (err: KubeError) => {
+      this.error = { kind: err.kind === 'forbidden' ? 'forbidden' : err.kind === 'notFound' ? 'notFound' : err.kind === 'unreachable' || err.kind === 'timeout' ? 'unreachable' : 'other', message: err.message };
+      this.changed();
+    };
+    const ok = () => {
+      if (this.error) this.error = undefined;
+    };
+    const track = (map: Map<string, KubeObject>) => (e: { type: string; object: KubeObject }) => {
+      ok();
+      if (e.type === 'DELETED') map.delete(e.object.metadata.name);
+      else map.set(e.object.metadata.name, e.object);
+      this.changed();
+    };
+    this.watches.push(this.ops.watch('apps/v1', 'Deployment', ns, undefined, track(this.deployments), onErr));
+    this.watches.push(this.ops.watch('v1', 'Pod', ns, undefined, track(this.pods), onErr));
+    this.watches.push(this.ops.watch('batch/v1', 'Job', ns, `${LABEL.pipeline}=${this.plan.pipeline}`, track(this.jobs), onErr));
+    this.watches.push(
+      this.ops.watch('v1', 'ConfigMap', ns, `${LABEL.pipeline}=${this.plan.pipeline}`, (e) => {
+        ok();
+        if (e.object.metadata.name !== this.plan.names.record) return;
+        this.onRecord(e.type === 'DELETED' ? undefined : e.object);
+      }, onErr),
+    );
+    this.watches.push(
+      this.ops.watch('coordination.k8s.io/v1', 'Lease', ns, `${LABEL.pipeline}=${this.plan.pipeline}`, (e) => {
+        ok();
+        if (e.object.metadata.name !== this.plan.names.lease) return;
+        this.lease = e.type === 'DELETED' ? undefined : e.object;
+        this.onLease();
+      }, onErr),
+    );
+    await Promise.all(this.watches.map((w) => w.synced));
+    this.changed();
+  }
+
+  // ---------- caches -> facts / snapshot ----------
+
+  facts(): Facts {
+    const pods = [...this.pods.values()];
+    const deployments: Facts['deployments'] = {};
+    for (const d of this.deployments.values()) deployments[d.metadata.name] = deploymentFactsOf(d, this.plan.app.container, pods);
+    const jobs: Facts['jobs'] = {};
+    for (const j of this.jobs.values()) jobs[j.metadata.name] = jobFactsOf(j);
+    return { deployments, jobs };
+  }
+
+  snapshot(): RolloutSnapshot {
+    const ls = leaseState(this.lease);
+    const now = this.clock.now();
+    const driver = ls && ls.holder ? { holder: ls.holder, renewedAt: new Date(ls.renewedAt).toISOString(), expiresAt: new Date(ls.expiresAt).toISOString(), self: ls.holder === this.me } : undefined;
+    return buildSnapshot({ plan: this.plan, doc: this.doc, facts: this.facts(), now, seq: this.seq, driver, error: this.error });
+  }
+
+  subscribe(listener: (s: RolloutSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.snapshot());
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Something changed: wake the driver, and emit a snapshot if what views see differs. */
+  private changed(): void {
+    this.wake?.();
+    if (this.emitScheduled || this.listeners.size === 0) return;
+    this.emitScheduled = true;
+    queueMicrotask(() => {
+      this.emitScheduled = false;
+      const s = this.snapshot();
+      const key = JSON.stringify({ ...s, seq: 0, updatedAt: '', driver: s.driver?.holder });
+      if (key === this.lastEmitted) return;
+      this.lastEmitted = key;
+      s.seq = ++this.seq;
+      for (const l of this.listeners) l(s);
+    });
+  }
+
+  private onRecord(cm: KubeObject | undefined): void {
+    const parsed = parseDoc(this.plan.pipeline, cm?.data, `ConfigMap ${this.plan.namespace}/${this.plan.names.record}`);
+    if (!parsed.ok) {
+      this.error = { kind: 'invalid', message: parsed.message };
+      this.changed();
+      return;
+    }
+    if (this.driving) {
+      // Our own run is authoritative; take only new requests from others.
+      this.doc = { ...this.doc, requests: mergeForWrite(this.doc, parsed.doc).requests };
+    } else {
+      this.doc = parsed.doc;
+      this.rv = cm?.metadata.resourceVersion;
+    }
+    this.changed();
+    this.maybeDrive();
+  }
+
+  private onLease(): void {
+    this.changed();
+    if (this.driving) {
+      const st = leaseState(this.lease);
+      if (st && st.holder !== this.me) this.loseLease(`the lease was taken by ${st.holder}`);
+      return;
+    }
+    this.maybeDrive();
+  }
+
+  // ---------- lease ----------
+
+  private leaseRef() {
+    return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: this.plan.namespace, name: this.plan.names.lease };
+  }
+
+  /** Takes the lease if it is free, expired or ours. */
+  async acquire(): Promise<boolean> {
+    const now = this.clock.now();
+    let cur: KubeObject | undefined;
+    try {
+      cur = await this.ops.get(this.leaseRef());
+    } catch (err) {
+      this.opts.log?.(`lease read failed: ${(err as Error).message}`);
+      return false;
+    }
+    if (!canTake(cur, this.me, now)) {
+      this.lease = cur;
+      this.scheduleTakeover();
+      return false;
+    }
+    const obj = leaseObject(this.plan.names.lease, this.plan.namespace, ownedLabels(this.plan), this.me, now, this.leaseMs, cur);
+    try {
+      this.lease = cur ? await this.ops.replace(obj) : await this.ops.create(obj);
+    } catch (err) {
+      if (err instanceof KubeError && (err.kind === 'conflict' || err.kind === 'alreadyExists')) return false;
+      this.opts.log?.(`lease write failed: ${(err as Error).message}`);
+      return false;
+    }
+    this.driving = true;
+    this.scheduleRenew();
+    return true;
+  }
+
+  private scheduleRenew(): void {
+    if (this.renewTimer !== undefined) this.clock.clearTimeout(this.renewTimer);
+    this.renewTimer = this.clock.setTimeout(() => {
+      this.renewTimer = undefined;
+      void this.renew();
+    }, Math.max(100, Math.floor(this.leaseMs / 3)));
+  }
+
+  private async renew(): Promise<void> {
+    if (!this.driving || this.disposed) return;
+    const now = this.clock.now();
+    try {
+      const cur = this.lease && leaseState(this.lease)?.holder === this.me ? this.lease : await this.ops.get(this.leaseRef());
+      if (!canTake(cur, this.me, now)) return this.loseLease(`the lease is held by ${leaseState(cur)?.holder}`);
+      this.lease = await this.ops.replace(leaseObject(this.plan.names.lease, this.plan.namespace, ownedLabels(this.plan), this.me, now, this.leaseMs, cur));
+    } catch (err) {
+      if (err instanceof KubeError && err.kind === 'conflict') {
+        // Someone else wrote it: re-read once and decide.
+        try {
+          const cur = await this.ops.get(this.leaseRef());
+          this.lease = cur;
+          if (!canTake(cur, this.me, this.clock.now())) return this.loseLease(`the lease was taken by ${leaseState(cur)?.holder}`);
+        } catch {}
+      }
+    }
+    if (this.driving) this.scheduleRenew();
+  }
+
+  private loseLease(why: string): void {
+    if (!this.driving) return;
+    this.opts.log?.(`stopped driving: ${why}`);
+    this.driving = false;
+    if (this.renewTimer !== undefined) this.clock.clearTimeout(this.renewTimer);
+    this.renewTimer = undefined;
+    this.wake?.();
+    this.scheduleTakeover();
+  }
+
+  private async release(): Promise<void> {
+    if (this.renewTimer !== undefined) this.clock.clearTimeout(this.renewTimer);
+    this.renewTimer = undefined;
+    if (!this.driving) return;
+    this.driving = false;
+    try {
+      const cur = await this.ops.get(this.leaseRef());
+      if (cur && leaseState(cur)?.holder === this.me) this.lease = await this.ops.replace(releasedLease(cur, this.clock.now()));
+    } catch {}
+  }
+
+  private scheduleTakeover(): void {
+    if (this.takeoverTimer !== undefined || this.disposed || this.opts.canDrive === false) return;
+    const st = leaseState(this.lease);
+    if (!st) return;
+    const wait = Math.max(50, st.expiresAt - this.clock.now() + 50);
+    this.takeoverTimer = this.clock.setTimeout(() => {
+      this.takeoverTimer = undefined;
+      this.maybeDrive();
+    }, wait);
+  }
+
+  /** Becomes the driver if a run is active and nobody live drives it. */
+  maybeDrive(): void {
+    if (this.disposed || this.driving || this.loopRunning || this.opts.canDrive === false) return;
+    const cur = this.doc.current;
+    if (!cur || isTerminal(cur.phase)) return;
+    if (!canTake(this.lease, this.me, this.clock.now())) {
+      this.scheduleTakeover();
+      return;
+    }
+    void this.acquire().then((ok) => {
+      if (ok) this.startLoop();
+    });
+  }
+
+  // ---------- record persistence ----------
+
+  private async readRecord(): Promise<{ doc: RecordDoc; rv?: string }> {
+    const cm = await this.ops.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: this.plan.namespace, name: this.plan.names.record });
+    const parsed = parseDoc(this.plan.pipeline, cm?.data, `ConfigMap ${this.plan.namespace}/${this.plan.names.record}`);
+    if (!parsed.ok) throw new KubeError(parsed.message, 'invalid', 422, false);
+    return { doc: parsed.doc, rv: cm?.metadata.resourceVersion };
+  }
+
+  private configMap(doc: RecordDoc, rv: string | undefined): KubeObject {
+    return {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: this.plan.names.record, namespace: this.plan.namespace, labels: ownedLabels(this.plan), ...(rv ? { resourceVersion: rv } : {}) },
+      data: { [RECORD_KEY]: serializeDoc(doc) },
+    };
+  }
+
+  /** Writes the record with optimistic concurrency: on 409 re-read, merge others' requests, retry. */
+  private async persist(): Promise<void> {
+    let attempt = 0;
+    for (;;) {
+      try {
+        const cm = this.rv ? await this.ops.replace(this.configMap(this.doc, this.rv)) : await this.ops.create(this.configMap(this.doc, undefined));
+        this.rv = cm.metadata.resourceVersion;
+        this.opts.onPersist?.(this.doc);
+        return;
+      } catch (err) {
+        if (!(err instanceof KubeError)) throw err;
+        attempt++;
+        if ((err.kind === 'conflict' || err.kind === 'alreadyExists') && attempt < 50) {
+          const theirs = await this.readRecordRetrying();
+          if (theirs.doc.current && this.doc.current && theirs.doc.current.runId !== this.doc.current.runId && !isTerminal(theirs.doc.current.phase)) {
+            // Another driver started a different run: we no longer own the record.
+            this.doc = theirs.doc;
+            this.rv = theirs.rv;
+            this.loseLease('another run replaced ours in the record');
+            throw new KubeError('another driver replaced the run in the record', 'conflict', 409, false);
+          }
+          this.doc = mergeForWrite(this.doc, theirs.doc);
+          this.rv = theirs.rv;
+          continue;
+        }
+        if (err.transient && attempt < 30 && !this.disposed) {
+          await delay(this.clock, Math.min(5000, 100 * 2 ** Math.min(attempt, 6)), this.stopController.signal);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  private async readRecordRetrying(): Promise<{ doc: RecordDoc; rv?: string }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.readRecord();
+      } catch (err) {
+        if (err instanceof KubeError && err.transient && attempt < 30 && !this.disposed) {
+          await delay(this.clock, Math.min(5000, 100 * 2 ** Math.min(attempt, 6)), this.stopController.signal);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  // ---------- actions ----------
+
+  /** Starts a new run (this session drives it). */
+  async start(image: string, actor: string, opts: { drive?: boolean } = {}): Promise<ActOutcome> {
+    await this.open();
+    let fresh: { doc: RecordDoc; rv?: string };
+    try {
+      fresh = await this.readRecordRetrying();
+    } catch (err) {
+      return toActError(err);
+    }
+    if (fresh.doc.current && !isTerminal(fresh.doc.current.phase)) return { ok: false, code: 'notAllowed', message: `a run of ${fresh.doc.current.image} is in progress (${fresh.doc.current.reason}); abort it first` };
+    if (!this.driving && !(await this.acquire())) {
+      const st = leaseState(this.lease);
+      return { ok: false, code: 'notAllowed', message: `${st?.holder ?? 'another client'} holds the lease of ${this.plan.pipeline}; try again when it expires` };
+    }
+    const now = this.clock.now();
+    const runId = this.opts.newRunId?.() ?? defaultRunId(now);
+    this.doc = { ...archive(fresh.doc), current: newRun(this.plan, { runId, image, actor, now }), requests: [] };
+    this.rv = fresh.rv;
+    try {
+      await this.persist();
+    } catch (err) {
+      await this.release();
+      return toActError(err);
+    }
+    this.changed();
+    if (opts.drive === false) await this.release();
+    else this.startLoop();
+    return { ok: true };
+  }
+
+  /** promote / promoteFull / abort / pause / resume. */
+  async act(action: Exclude<RolloutAction, 'start' | 'retry'>, actor: string): Promise<ActOutcome> {
+    await this.open();
+    if (!this.driving && !this.loopRunning && this.doc.current && !isTerminal(this.doc.current.phase) && canTake(this.lease, this.me, this.clock.now()) && this.opts.canDrive !== false) {
+      // Nobody live drives: this session executes the request itself (abort is always safe to run).
+      if (await this.acquire()) {
+        try {
+          const fresh = await this.readRecordRetrying();
+          this.doc = fresh.doc;
+          this.rv = fresh.rv;
+        } catch (err) {
+          await this.release();
+          return toActError(err);
+        }
+        this.startLoop();
+      }
+    }
+    if (this.driving) {
+      return new Promise((resolve) => {
+        this.queue.push({ action, actor, resolve: (r) => resolve(r.ok ? r : { ok: false, code: 'notAllowed', message: r.reason }) });
+        this.wake?.();
+      });
+    }
+    return this.appendRequest(action, actor);
+  }
+
+  /** An observer's request: appended to the record for the driver to execute. */
+  private async appendRequest(action: RolloutRequest['action'], actor: string): Promise<ActOutcome> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      let fresh: { doc: RecordDoc; rv?: string };
+      try {
+        fresh = await this.readRecordRetrying();
+      } catch (err) {
+        return toActError(err);
+      }
+      const cur = fresh.doc.current;
+      if (!cur || isTerminal(cur.phase)) return { ok: false, code: 'notAllowed', message: 'no run in progress' };
+      const check = request(this.plan, cur, action, actor, this.clock.now());
+      if (!check.ok) return { ok: false, code: 'notAllowed', message: check.reason };
+      const id = Math.max(cur.lastRequest, ...fresh.doc.requests.map((r) => r.id)) + 1;
+      const doc: RecordDoc = { ...fresh.doc, requests: [...fresh.doc.requests, { id, action, actor, at: this.clock.now() }] };
+      try {
+        await this.ops.replace(this.configMap(doc, fresh.rv));
+        return { ok: true };
+      } catch (err) {
+        if (err instanceof KubeError && err.kind === 'conflict') continue;
+        return toActError(err);
+      }
+    }
+    return { ok: false, code: 'conflict', message: 'the record kept changing (20 conflicts in a row); try again' };
+  }
+
+  // ---------- the driver loop ----------
+
+  private startLoop(): void {
+    if (this.loopRunning) return;
+    this.loopRunning = true;
+    this.loopDone = this.loop()
+      .catch((err) => {
+        this.opts.log?.(`driver stopped: ${(err as Error).message}`);
+        this.error = { kind: err instanceof KubeError && err.kind === 'forbidden' ? 'forbidden' : err instanceof KubeError && (err.kind === 'unreachable' || err.kind === 'timeout') ? 'unreachable' : 'other', message: (err as Error).message };
+      })
+      .finally(() => {
+        this.loopRunning = false;
+        for (const q of this.queue.splice(0)) q.resolve({ ok: false, reason: 'this client stopped driving; try again' });
+        this.changed();
+      });
+  }
+
+  private setRec(rec: RunRecord): void {
+    this.doc = { ...this.doc, current: rec };
+    this.changed();
+  }
+
+  /** Applies queued local requests and requests others stored in the record. */
+  private applyRequests(): boolean {
+    let rec = this.doc.current;
+    if (!rec) return false;
+    let dirty = false;
+    const now = this.clock.now();
+    for (const r of this.doc.requests) {
+      if (r.id <= rec.lastRequest) continue;
+      const out = request(this.plan, rec, r.action, r.actor, now);
+      rec = out.ok ? out.rec : { ...rec, events: [...rec.events, { at: new Date(now).toISOString(), type: 'Warning', reason: 'RequestIgnored', message: `${r.action} by ${r.actor} ignored: ${out.reason}` }] };
+      rec = { ...rec, lastRequest: r.id };
+      dirty = true;
+    }
+    for (const q of this.queue.splice(0)) {
+      const out = request(this.plan, rec, q.action, q.actor, now);
+      if (out.ok) {
+        rec = out.rec;
+        dirty = true;
+      }
+      q.resolve(out.ok ? { ok: true } : { ok: false, reason: out.reason });
+    }
+    if (dirty) this.setRec(rec);
+    return dirty;
+  }
+
+  private async loop(): Promise<void> {
+    let persisted = '';
+    const persistIfChanged = async () => {
+      const key = JSON.stringify(this.doc.current) + JSON.stringify(this.doc.requests.length);
+      if (key === persisted) return;
+      await this.persist();
+      persisted = JSON.stringify(this.doc.current) + JSON.stringify(this.doc.requests.length);
+    };
+    while (this.driving && !this.disposed) {
+      this.applyRequests();
+      const rec = this.doc.current;
+      if (!rec) break;
+      const now = this.clock.now();
+      const d = decide(this.plan, rec, this.facts(), now);
+      if (d.kind === 'idle') {
+        this.doc = archive(this.doc);
+        await persistIfChanged();
+        break;
+      }
+      if (d.kind === 'update') {
+        this.setRec(d.rec);
+        continue;
+      }
+      if (d.kind === 'wait') {
+        this.setRec(d.rec);
+        await persistIfChanged();
+        if (this.queue.length || this.doc.requests.some((r) => r.id > (this.doc.current?.lastRequest ?? 0))) continue;
+        await this.sleep(d.wakeAt);
+        continue;
+      }
+      // An effect: recorded as pending BEFORE it runs, its result AFTER.
+      this.setRec(d.rec);
+      const e = d.effect;
+      const ctx = { plan: this.plan, rec: d.rec, ops: this.ops, facts: this.facts(), now };
+      let result: Awaited<ReturnType<typeof execute>> | undefined;
+      let error: unknown;
+      const run = () => execute(ctx, e).then((r) => void (result = r), (err) => void (error = err));
+      if (e.kind === 'route' && d.rec.outcome) {
+        // Rollback: the write that restores traffic goes out together with the record write (one round
+        // trip to safety); a restart finds it pending and repeats it, which is harmless.
+        await Promise.all([persistIfChanged(), run()]);
+      } else {
+        await persistIfChanged();
+        if (!this.driving) break;
+        await run();
+      }
+      const after = this.doc.current ?? d.rec;
+      const next = error === undefined ? complete(this.plan, after, e, result!, this.clock.now()) : fail(this.plan, after, e, effectError(error), this.clock.now());
+      this.setRec(next);
+      await persistIfChanged();
+    }
+    if (this.driving) {
+      const cur = this.doc.current;
+      if (!cur || isTerminal(cur.phase)) await this.release();
+    }
+  }
+
+  private sleep(wakeAt: number | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: unknown;
+      const done = () => {
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+      if (wakeAt !== undefined) timer = this.clock.setTimeout(done, Math.max(0, wakeAt - this.clock.now()));
+      if (!this.driving || this.disposed) done();
+    });
+  }
+
+  /** For tests and the CLI: resolves when a predicate on the snapshot holds (or the deadline passes). */
+  waitFor(pred: (s: RolloutSnapshot) => boolean, signal?: AbortSignal): Promise<RolloutSnapshot | undefined> {
+    return new Promise((resolve) => {
+      const now = this.snapshot();
+      if (pred(now)) return resolve(now);
+      let off = () => {};
+      const onAbort = () => {
+        off();
+        resolve(undefined);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      off = this.subscribe((s) => {
+        if (pred(s)) {
+          off();
+          signal?.removeEventListener('abort', onAbort);
+          resolve(s);
+        }
+      });
+    });
+  }
+
+  /** Stops everything without touching the cluster (a killed driver; the lease then expires). */
+  kill(): void {
+    this.disposed = true;
+    this.driving = false;
+    this.stopController.abort();
+    this.wake?.();
+    for (const w of this.watches) w.dispose();
+    if (this.renewTimer !== undefined) this.clock.clearTimeout(this.renewTimer);
+    if (this.takeoverTimer !== undefined) this.clock.clearTimeout(this.takeoverTimer);
+    this.listeners.clear();
+  }
+
+  /** Stops and releases the lease if held. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    const wasDriving = this.driving;
+    if (wasDriving) await this.release().catch(() => undefined);
+    this.kill();
+  }
+
+  /** Directly marks the run for rollback without waiting on a driver (used when a driver is wedged). */
+  forceRollbackRecord(reason: string): RunRecord | undefined {
+    const cur = this.doc.current;
+    if (!cur) return undefined;
+    return startRollback(cur, this.clock.now(), { phase: 'aborted', reason });
+  }
+}
