@@ -5,6 +5,7 @@ import { DisposableStore } from './lifecycle';
 import { createLog } from './log';
 import { registerBasicCommands } from './commands/basic';
 import { registerSurfaces, type SurfacesApi } from './surfaces';
+import { registerDashboard } from './dashboard';
 
 export interface KubeDeliveryApi {
   /** Milliseconds spent in activate(), for the activation benchmark. */
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): KubeDeliveryApi {
   const log = store.add(createLog());
   registerBasicCommands(context, store, log);
   const surfaces = registerSurfaces(store, log);
+  registerDashboard(context, store, log, surfaces.getRolloutService, surfaces.index);
   const activationMs = performance.now() - started;
   log.info(`Kube Delivery activated in ${activationMs.toFixed(1)} ms`);
   return {

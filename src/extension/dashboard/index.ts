@@ -4,9 +4,18 @@
 // use (not contributed, so they never show in the palette).
 import * as vscode from 'vscode';
 import type { RolloutService } from '../../engine/api';
+import type { Pipeline } from '../../deployfile/model';
+import { confirmProtected } from '../commands/confirm';
 import type { DisposableStore } from '../lifecycle';
 import type { Log } from '../log';
+import { onDidChangeRolloutService } from '../services';
 import { DashboardManager, VIEW_TYPE, type DashboardOptions } from './manager';
+
+/** The workspace's pipeline index (the tree's), when the caller has one. */
+export interface PipelineSource {
+  ready(): Promise<void>;
+  pipelines(): Pipeline[];
+}
 
 export { DashboardManager, VIEW_TYPE };
 
@@ -15,8 +24,17 @@ export function registerDashboard(
   store: DisposableStore,
   log: Log,
   getService: () => Promise<RolloutService>,
-  options: DashboardOptions = {},
+  index?: PipelineSource,
+  overrides: DashboardOptions = {},
 ): DashboardManager {
+  // Same sources as the tree: its pipeline index, the typed confirmation it asks (answerable through
+  // the surfaces' prompt seam in host tests), and re-watching when the service is replaced.
+  const options: DashboardOptions = {
+    pipelines: index ? async () => (await index.ready(), index.pipelines()) : undefined,
+    onDidChangeService: onDidChangeRolloutService,
+    confirm: confirmProtected,
+    ...overrides,
+  };
   const manager = store.add(new DashboardManager(context.extensionUri, log, getService, options));
   store.add(
     vscode.commands.registerCommand('kubeDelivery.openDashboard', async (arg?: unknown) => {
