@@ -52,7 +52,8 @@ describe('examples/', () => {
           assert.ok(objects.some((o) => o.kind === 'DestinationRule'));
         }
         if (p.strategy.type === 'canary' && p.strategy.traffic.router === 'gatewayApi') {
-          assert.ok(objects.some((o) => o.kind === 'HTTPRoute' && o.metadata.name === p.strategy.traffic.httpRoute));
+          const route = p.strategy.traffic.httpRoute;
+          assert.ok(objects.some((o) => o.kind === 'HTTPRoute' && o.metadata.name === route));
         }
       });
     });

@@ -127,7 +127,7 @@ describe('deploy file rules (KD1xx)', () => {
       assert.deepEqual(check(applyFix(text, d)), []);
     });
     it('flags references in simple and blue-green strategies too', () => {
-      const text = edit(BASE, /    type: canary[\s\S]*?(?=  tests:\n)/.exec(BASE)![0], '    type: blueGreen\n    tests: [e2e]\n');
+      const text = edit(BASE, / {4}type: canary[\s\S]*?(?= {2}tests:\n)/.exec(BASE)![0], '    type: blueGreen\n    tests: [e2e]\n');
       const d = expectOne(text, 'KD108', rangeOf(text, 'e2e'));
       assert.match(d.message, /defined tests: `smoke`/);
     });
@@ -253,7 +253,7 @@ describe('deploy file rules (KD1xx)', () => {
   });
 
   describe('KD120 simple strategy surge', () => {
-    const simple = (extra: string) => edit(BASE, /    type: canary[\s\S]*?(?=  tests:\n)/.exec(BASE)![0], `    type: simple\n${extra}`);
+    const simple = (extra: string) => edit(BASE, / {4}type: canary[\s\S]*?(?= {2}tests:\n)/.exec(BASE)![0], `    type: simple\n${extra}`);
     it('flags maxSurge 0 with maxUnavailable 0', () => {
       const text = simple('    maxSurge: 0\n    maxUnavailable: "0%"\n');
       expectOne(text, 'KD120', rangeOf(text, '"0%"'));
