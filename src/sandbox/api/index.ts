@@ -8,7 +8,7 @@ export { RESOURCES, resourceByKey, mustResource, resourceFor, resourceForKind, a
 export type { ResourceDef } from './resources';
 export { parseLabelSelector, parseFieldSelector, labelSelectorFromObject, labelSelectorString, compileSelectors } from './selectors';
 export type { LabelSelectorObject, Selectors } from './selectors';
-export { createApiServer } from './server';
+export { createApiServer, SYSTEM_NAMESPACES } from './server';
 export type { ApiServer, ApiServerOptions, ApiServerHooks, ServiceProxyTarget, PodLogRequest, PodLogResult } from './server';
 export { noFaults, checkFaults } from './faults';
 export type { Faults } from './faults';

@@ -63,7 +63,12 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Random source for fault injection (default Math.random). */
   random?: () => number;
+  /** Namespaces kube-apiserver's bootstrap controller guarantees (created when missing);
+   * default: default, kube-system, kube-public, kube-node-lease. */
+  systemNamespaces?: string[];
 }
+
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export interface ApiServer {
   readonly store: Store;
@@ -202,6 +207,9 @@ function scaleOf(def: ResourceDef, o: KubeObject): unknown {
 
 export function createApiServer(opts: ApiServerOptions): ApiServer {
   const store = opts.store;
+  for (const name of opts.systemNamespaces ?? SYSTEM_NAMESPACES) {
+    if (!store.tryGet('namespaces', undefined, name)) store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  }
   const hooks: ApiServerHooks = { ...(opts.hooks ?? {}) };
   const faults: Faults = Object.assign(noFaults(), opts.faults ?? {});
   const random = opts.random ?? Math.random;

@@ -282,7 +282,7 @@ export class Store {
   create(resource: string, input: KubeObject, opts: WriteOptions = {}): KubeObject {
     const s = this.state(resource);
     const def = s.def;
-    const obj = structuredClone(input) as KubeObject;
+    const obj = dropNulls(structuredClone(input)) as KubeObject;
     // Storage is version-independent: objects are kept in the preferred version.
     obj.apiVersion = def.group ? `${def.group}/${def.versions[0]}` : def.versions[0];
     obj.kind = def.kind;
@@ -339,10 +339,10 @@ export class Store {
     let obj: KubeObject;
     if (opts.subresource === 'status') {
       obj = structuredClone(old) as KubeObject;
-      if (input.status === undefined) delete obj.status;
-      else obj.status = structuredClone(input.status);
+      if (input.status === undefined || input.status === null) delete obj.status;
+      else obj.status = dropNulls(structuredClone(input.status));
     } else {
-      obj = structuredClone(input) as KubeObject;
+      obj = dropNulls(structuredClone(input)) as KubeObject;
       obj.apiVersion = old.apiVersion;
       obj.kind = old.kind;
       const meta = (obj.metadata ??= {});
@@ -665,6 +665,24 @@ export class Store {
       w.onEvent({ type: 'DELETED', object: gone, line: () => Buffer.from(`{"type":"DELETED","object":${JSON.stringify(gone)}}\n`) });
     }
   }
+}
+
+/**
+ * Removes null members (recursively), as decoding into kube-apiserver's Go types does: `null` means
+ * "unset" (e.g. the `creationTimestamp: null` kubectl sends inside pod templates), so a template
+ * round-tripped through kubectl compares equal to the stored one.
+ */
+function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = dropNulls(v[i]);
+  } else if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (o[k] === null) delete o[k];
+      else if (typeof o[k] === 'object') dropNulls(o[k]);
+    }
+  }
+  return v;
 }
 
 /** True when anything but metadata/status changed, or the annotations changed (generation bump). */

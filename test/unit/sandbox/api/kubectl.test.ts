@@ -46,7 +46,7 @@ describe('sandbox API with kubectl (bare server)', function () {
   let k: Kubectl;
 
   before(async () => {
-    h = await startBare({ namespaces: ['default', 'kube-system'] });
+    h = await startBare();
     k = kubectlFor(h.kubeconfig);
   });
   after(async () => {
@@ -57,7 +57,7 @@ describe('sandbox API with kubectl (bare server)', function () {
   it('get ns prints the server-side table', async () => {
     const rows = table(await k.ok(['get', 'ns']));
     assert.deepEqual(rows[0], ['NAME', 'STATUS', 'AGE']);
-    assert.deepEqual(rows.slice(1).map((r) => r.slice(0, 2)), [['default', 'Active'], ['kube-system', 'Active']]);
+    assert.deepEqual(rows.slice(1).map((r) => r.slice(0, 2)), [['default', 'Active'], ['kube-node-lease', 'Active'], ['kube-public', 'Active'], ['kube-system', 'Active']]);
   });
 
   it('create deployment (protobuf body) then get deploy -o json', async () => {
