@@ -7,13 +7,13 @@ import { deployFileTemplate } from '../templates';
 export function registerBasicCommands(context: vscode.ExtensionContext, store: DisposableStore, log: Log): void {
   store.add(vscode.commands.registerCommand('kubeDelivery.showLog', () => log.show(true)));
   store.add(
-    vscode.commands.registerCommand('kubeDelivery.createDeployFile', async (target?: vscode.Uri) => {
+    vscode.commands.registerCommand('kubeDelivery.createDeployFile', async (target?: vscode.Uri, presetName?: string) => {
       const folder = target ?? vscode.workspace.workspaceFolders?.[0]?.uri;
       if (!folder) {
         void vscode.window.showWarningMessage('Open a folder first: Kube Delivery creates the deploy file inside it.');
         return undefined;
       }
-      const name = await vscode.window.showInputBox({
+      const name = presetName ?? await vscode.window.showInputBox({
         title: 'Create Deploy File',
         prompt: 'Name of the app (becomes <name>.deploy.yaml)',
         value: 'my-app',

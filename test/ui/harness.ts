@@ -1,0 +1,146 @@
+// A user's view of the extension: a real VS Code (code-server 4.100.3) with the extension loaded from the
+// working tree, driven through headless Chromium. Selectors follow ../shared/docs/real-vscode-offline.md.
+// Every wait is on a visible condition with a generous deadline (2 shared cores).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, startCodeServer, workbenchUrl, type CodeServer } from '../../scripts/lib/code-server.mjs';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+export const resultsDir = path.join(repoRoot, 'test-results', 'ui');
+/** Deadline for anything a user waits for in the workbench. */
+export const UI_TIMEOUT = 60_000;
+
+export interface WorkbenchOptions {
+  /** Folder copied to a temp workspace (default: test/fixtures/workspace). */
+  workspaceTemplate?: string;
+  /** false = restricted mode (workspace trust enabled and the folder untrusted). */
+  trust?: boolean;
+  settings?: Record<string, unknown>;
+  env?: Record<string, string>;
+  label?: string;
+}
+
+export class Workbench {
+  private constructor(
+    readonly server: CodeServer,
+    readonly browser: { context: BrowserContext; close(): Promise<void> },
+    readonly page: Page,
+    readonly workspace: string,
+    readonly url: string,
+    readonly label: string,
+  ) {}
+
+  static async open(opts: WorkbenchOptions = {}): Promise<Workbench> {
+    const label = opts.label ?? 'ui';
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), `kd-uiws-${label}-`));
+    const template = opts.workspaceTemplate ?? path.join(repoRoot, 'test', 'fixtures', 'workspace');
+    if (fs.existsSync(template)) fs.cpSync(template, workspace, { recursive: true });
+    const server = await startCodeServer({ label, trust: opts.trust, settings: opts.settings, env: opts.env });
+    const browser = await launchBrowser(label);
+    const page = await browser.context.newPage();
+    const url = workbenchUrl(server, { folder: workspace, extensionDevelopmentPath: repoRoot });
+    const wb = new Workbench(server, browser, page, workspace, url, label);
+    await wb.load(page);
+    return wb;
+  }
+
+  /** Loads the workbench in a page and waits until it is usable. */
+  async load(page: Page): Promise<void> {
+    await page.goto(this.url);
+    await page.locator('.monaco-workbench').waitFor({ timeout: UI_TIMEOUT });
+    await page.locator('.activitybar').waitFor({ timeout: UI_TIMEOUT });
+  }
+
+  /** A second browser page on the same workbench URL (another window on the same rollout). */
+  async newPage(): Promise<Page> {
+    const page = await this.browser.context.newPage();
+    await this.load(page);
+    return page;
+  }
+
+  async screenshot(name: string, page: Page = this.page): Promise<string> {
+    fs.mkdirSync(resultsDir, { recursive: true });
+    const file = path.join(resultsDir, `${name}.png`);
+    await page.screenshot({ path: file });
+    return file;
+  }
+
+  /** Clicks the activity-bar icon of a view container (by its title). */
+  async openViewContainer(title: string, page: Page = this.page): Promise<void> {
+    const icon = page.locator(`.activitybar .action-item a[aria-label^="${title}"]`).first();
+    await icon.waitFor({ timeout: UI_TIMEOUT });
+    const item = icon.locator('xpath=..');
+    if (!((await item.getAttribute('class')) ?? '').includes('checked')) await icon.click();
+    await page.locator(`.sidebar .composite.title h2[title^="${title}"], .sidebar .title-label h2`).first().waitFor({ timeout: UI_TIMEOUT });
+  }
+
+  /** Runs a command from the palette by its title, e.g. "Kube Delivery: Show Log". */
+  async runCommand(title: string, page: Page = this.page): Promise<void> {
+    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first();
+    await row.waitFor({ timeout: UI_TIMEOUT });
+    await input.press('Enter');
+  }
+
+  /** Labels of the rows of the side bar's trees. */
+  async treeLabels(page: Page = this.page): Promise<string[]> {
+    return page.locator('.sidebar .pane-body .monaco-list-row .label-name').allInnerTexts();
+  }
+
+  async notifications(page: Page = this.page): Promise<string[]> {
+    return page.locator('.notifications-toasts .notification-toast .notification-list-item-message').allInnerTexts();
+  }
+
+  /** The webview's document of the active editor panel. */
+  webview(page: Page = this.page) {
+    return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  }
+
+  async close(keepLogs = false): Promise<void> {
+    if (keepLogs) {
+      fs.mkdirSync(resultsDir, { recursive: true });
+      const log = path.join(resultsDir, `${this.label}-code-server.log`);
+      fs.copyFileSync(this.server.logFile, log);
+      console.error(`    server log kept: ${log}`);
+    }
+    await this.browser.close();
+    await this.server.stop();
+    fs.rmSync(this.server.dirs.base, { recursive: true, force: true });
+    fs.rmSync(this.workspace, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Mocha wiring for one workbench per describe block: opens it before, keeps a screenshot and the server
+ * log of a failing test (paths printed), closes it after.
+ */
+export function useWorkbench(opts: WorkbenchOptions = {}): () => Workbench {
+  let wb: Workbench | undefined;
+  let failed = false;
+  before(async function () {
+    this.timeout(180_000);
+    wb = await Workbench.open(opts);
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && wb) {
+      failed = true;
+      const name = `${opts.label ?? 'ui'}-FAILED-${(this.currentTest.title || 'test').replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
+      const shot = await wb.screenshot(name).catch(() => undefined);
+      if (shot) console.error(`    screenshot kept: ${shot}`);
+    }
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await wb?.close(failed);
+  });
+  return () => {
+    if (!wb) throw new Error('workbench not open');
+    return wb;
+  };
+}
