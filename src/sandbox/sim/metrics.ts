@@ -32,6 +32,7 @@ interface Counter {
 }
 
 interface PodSeries {
+  id: PodIdentity;
   base: Labels;
   counters: Map<string, Counter>;
 }
@@ -53,6 +54,7 @@ export function podBaseLabels(id: PodIdentity, service: string): Labels {
 export class MetricsRegistry {
   private readonly pods = new Map<string, PodSeries[]>();
   private readonly byKey = new Map<string, PodSeries>();
+  private lastScrape = 0;
 
   constructor(readonly db: Tsdb) {}
 
@@ -73,6 +75,7 @@ export class MetricsRegistry {
 
   /** Copies every live counter into the TSDB at time `t` (a scrape). */
   scrape(t: number): void {
+    this.lastScrape = t;
     for (const list of this.pods.values()) {
       for (const ps of list) for (const c of ps.counters.values()) this.db.append(c.labels, t, c.value);
     }
@@ -85,7 +88,7 @@ export class MetricsRegistry {
     if (!list) return;
     for (const ps of list) {
       for (const c of ps.counters.values()) this.db.markStale(c.key, t);
-      this.byKey.delete(labelsKey(ps.base) + uid);
+      this.byKey.delete(`${uid}\0${ps.base.service}`);
     }
     this.pods.delete(uid);
   }
@@ -95,11 +98,22 @@ export class MetricsRegistry {
   }
 
   private series(id: PodIdentity, service: string): PodSeries {
-    const base = podBaseLabels(id, service);
-    const k = labelsKey(base) + id.uid;
+    // Identities are rebuilt when pod labels change, so the identity object is part of the key.
+    const k = `${id.uid}\0${service}`;
     let ps = this.byKey.get(k);
+    if (ps && ps.id !== id) {
+      if (labelsKey(podBaseLabels(id, service)) !== labelsKey(ps.base)) {
+        // Relabelled pod: the old series end here, new ones start.
+        const old = ps;
+        for (const c of old.counters.values()) this.db.markStale(c.key, this.lastScrape);
+        const list = this.pods.get(id.uid);
+        if (list) list.splice(list.indexOf(old), 1);
+        ps = undefined;
+      } else ps.id = id;
+    }
     if (!ps) {
-      ps = { base, counters: new Map() };
+      const base = podBaseLabels(id, service);
+      ps = { id, base, counters: new Map() };
       this.byKey.set(k, ps);
       let list = this.pods.get(id.uid);
       if (!list) this.pods.set(id.uid, (list = []));

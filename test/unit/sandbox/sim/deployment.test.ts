@@ -53,7 +53,7 @@ describe('sandbox Deployment controller', () => {
     const events = h.store.list('events', 'demo').items.filter((e) => (e as { reason?: string }).reason === 'ScalingReplicaSet');
     assert.equal(events.length, 1);
     assert.equal((events[0] as { message?: string }).message, `Scaled up replica set web-${hash} from 0 to 3`);
-    assert.deepEqual((events[0] as { involvedObject: Record<string, unknown> }).involvedObject.uid, d.metadata.uid);
+    assert.deepEqual((events[0] as unknown as { involvedObject: Record<string, unknown> }).involvedObject.uid, d.metadata.uid);
   });
 
   for (const c of [
