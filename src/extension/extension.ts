@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { DisposableStore } from './lifecycle';
 import { createLog } from './log';
 import { registerBasicCommands } from './commands/basic';
+import { registerLanguageFeatures } from './language';
 import { registerSurfaces, type SurfacesApi } from './surfaces';
 import { registerDashboard } from './dashboard';
 
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): KubeDeliveryApi {
   context.subscriptions.push(store);
   const log = store.add(createLog());
   registerBasicCommands(context, store, log);
+  registerLanguageFeatures(context, store, log);
   const surfaces = registerSurfaces(store, log);
   registerDashboard(context, store, log, surfaces.getRolloutService, surfaces.index);
   const activationMs = performance.now() - started;
