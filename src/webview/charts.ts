@@ -73,7 +73,7 @@ const stepped = uPlot.paths.stepped!({ align: 1 });
 
 function axes(yLabel: string, yFmt: (v: number) => string): uPlot.Axis[] {
   const common = { stroke: () => colours().axis, grid: { stroke: () => colours().grid, width: 1 }, ticks: { stroke: () => colours().grid, width: 1 }, font: colours().font };
-  return [common, { ...common, label: yLabel, labelFont: colours().font, values: (_u: uPlot, splits: number[]) => splits.map(yFmt) }];
+  return [common, { ...common, label: yLabel, labelFont: colours().font, size: 64, values: (_u: uPlot, splits: number[]) => splits.map(yFmt) }];
 }
 
 /** Draws stage boundaries and gate markers over the plot area. */
@@ -88,6 +88,9 @@ function markersPlugin(get: () => { cols?: TrafficColumns; gates: GateMarker[] }
         const dpr = window.devicePixelRatio || 1;
         ctx.save();
         ctx.font = `${Math.round(10 * dpr)}px sans-serif`;
+        // uPlot leaves the context's alignment as its axes last set it.
+        ctx.textAlign = 'left';
+        ctx.textBaseline = 'alphabetic';
         ctx.lineWidth = dpr;
         ctx.setLineDash([4 * dpr, 3 * dpr]);
         ctx.strokeStyle = p.boundary;
@@ -189,35 +192,82 @@ class TrafficChart implements TrafficChartPort {
 class MetricChart implements MetricChartPort {
   private readonly u: uPlot;
   private readonly ro?: ResizeObserver;
+  /** The latest threshold, drawn as a line across the whole chart and always inside the y range. */
+  private threshold: number | undefined;
 
   constructor(el: HTMLElement, s: MetricSeries) {
     const height = 160;
     const p = () => colours();
-    const fmt = s.unit === '%' ? (v: number) => `${v}%` : (v: number) => `${v} ms`;
+    const percent = s.unit === '%';
+    const fmt = percent ? (v: number) => `${v}%` : (v: number) => `${v} ms`;
+    const range: uPlot.Range.Function = (_u, dmin, dmax) => {
+      const t = this.threshold;
+      let lo = dmin ?? t ?? 0;
+      let hi = dmax ?? t ?? 1;
+      if (t !== undefined) {
+        lo = Math.min(lo, t);
+        hi = Math.max(hi, t);
+      }
+      const pad = (hi - lo) * 0.15 || Math.max(1, Math.abs(hi) * 0.05);
+      return [percent ? Math.max(0, lo - pad) : Math.max(0, lo - pad), percent ? Math.min(100, hi + pad) : hi + pad];
+    };
     this.u = new uPlot(
       {
         width: widthOf(el),
         height,
         series: [
           {},
-          { label: 'canary', stroke: () => p().canary, width: 2, points: { show: true, size: 6 } },
+          { label: 'canary', stroke: () => p().canary, width: 2, points: { show: true, size: 7 } },
           { label: 'baseline', stroke: () => p().baseline, width: 1.5, points: { show: true, size: 5 }, show: s.hasBaseline },
           { label: 'threshold', stroke: () => p().threshold, width: 1, dash: [6, 4], points: { show: false } },
         ],
         legend: { show: false },
-        scales: { x: { time: true } },
+        scales: { x: { time: true }, y: { range } },
         axes: axes(s.label, fmt),
         cursor: { drag: { x: false, y: false } },
+        plugins: [
+          {
+            hooks: {
+              draw: (u: uPlot) => {
+                const t = this.threshold;
+                if (t === undefined) return;
+                const ctx = u.ctx;
+                const dpr = window.devicePixelRatio || 1;
+                const y = Math.round(u.valToPos(t, 'y', true));
+                ctx.save();
+                ctx.strokeStyle = p().threshold;
+                ctx.fillStyle = p().threshold;
+                ctx.lineWidth = dpr;
+                ctx.setLineDash([6 * dpr, 4 * dpr]);
+                ctx.beginPath();
+                ctx.moveTo(u.bbox.left, y);
+                ctx.lineTo(u.bbox.left + u.bbox.width, y);
+                ctx.stroke();
+                ctx.font = `${Math.round(10 * dpr)}px sans-serif`;
+                ctx.textAlign = 'left';
+                ctx.textBaseline = 'alphabetic';
+                ctx.fillText(`threshold ${percent ? '≥' : '≤'} ${fmt(t)}`, u.bbox.left + 4 * dpr, y - 3 * dpr);
+                ctx.restore();
+              },
+            },
+          },
+        ],
       },
-      [s.x, s.canary, s.baseline, s.threshold] as uPlot.AlignedData,
+      [[], [], [], []],
       el,
     );
     charts.add(this.u);
+    this.setData(s);
     this.ro = observeSize(el, this.u, height);
   }
 
   setData(s: MetricSeries): void {
-    this.u.setData([s.x, s.canary, s.baseline, s.threshold] as uPlot.AlignedData, true);
+    this.threshold = s.threshold.length ? s.threshold[s.threshold.length - 1] : undefined;
+    const wide = s.x.length > 1 && s.x[s.x.length - 1] - s.x[0] >= 60;
+    this.u.setData([s.x, s.canary, s.baseline, s.threshold] as uPlot.AlignedData, wide);
+    // One check (or a few within a minute) gives a zero-width time range that uPlot would stretch over
+    // years: show two minutes around them instead.
+    if (!wide && s.x.length) this.u.setScale('x', { min: s.x[0] - 60, max: s.x[s.x.length - 1] + 60 });
   }
 
   destroy(): void {
