@@ -69,7 +69,7 @@ export async function startCodeServer(opts = {}) {
     extensions: opts.extensionsDir ?? path.join(base, 'extensions'),
   };
   for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
-  const port = opts.port ?? (await freePort());
+  const port = opts.port || (await freePort());
   const configFile = path.join(dirs.config, 'config.yaml');
   fs.writeFileSync(configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
   const userSettingsDir = path.join(dirs.userData, 'User');
