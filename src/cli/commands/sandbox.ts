@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { ExitCode, UsageError, type CliIO } from '../io';
+import { startSandbox } from '../../sandbox/index';
 
 const HELP = `Usage: kube-delivery sandbox [options]
 
@@ -103,7 +104,6 @@ export async function sandbox(argv: string[], io: CliIO): Promise<number> {
       if (!existsSync(seed)) throw new UsageError(`--seed: directory '${args.seed}' does not exist`);
     } else if (existsSync(path.join(io.cwd, 'examples'))) seed = path.join(io.cwd, 'examples');
   }
-  const { startSandbox } = await import('../../sandbox/index');
   const sb = await startSandbox({
     port: args.port,
     host: args.host,
