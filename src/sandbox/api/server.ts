@@ -655,7 +655,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     listen(port = 0, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         server = http.createServer(handle);
-        server.keepAliveTimeout = 5_000;
+        // Clients reuse connections between slow steps (and under load): keep idle sockets a while.
+        server.keepAliveTimeout = 30_000;
         server.once('error', reject);
         server.listen(port, host, () => {
           const addr = server!.address() as AddressInfo;
