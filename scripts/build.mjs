@@ -32,6 +32,9 @@ export const bundles = [
     format: 'cjs',
     target: 'node20',
     external: ['vscode'],
+    // Activation benchmark probes: when the bundle started and finished evaluating.
+    banner: { js: 'var __kdBundleStart = performance.now();' },
+    footer: { js: 'var __kdBundleEnd = performance.now();' },
     // Heavy modules (client-node, the sandbox) are split out as lazily required chunks: see
     // src/extension/lazy.ts. CommonJS has no code splitting, so they are separate entry points.
   },
