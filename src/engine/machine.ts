@@ -93,9 +93,22 @@ function wait(rec: RunRecord, now: number, kind: GateKind | undefined, message: 
 
 /** Begin a rollback: the next writes put all traffic back on the current version. */
 export function startRollback(rec: RunRecord, now: number, outcome: NonNullable<RunRecord['outcome']>): RunRecord {
-  if (rec.outcome || isTerminal(rec.phase)) return rec;
+  if (isTerminal(rec.phase)) return rec;
+  if (rec.outcome) return rec.step.startsWith('rollback') ? rec : goto(rec, 'rollbackRoute', now);
   const stageTimes = rec.stageTimes.map((s, i) => (i === rec.stage && !s.finishedAt ? { ...s, finishedAt: now, state: 'failed' as const } : s));
-  let r = goto(rec, 'rollbackRoute', now, { outcome, phase: 'progressing', reason: `rolling back: ${outcome.reason}`, stageTimes, paused: false });
+  // A forward effect still pending (retrying, or cut short by a dead driver) is dropped: it must not run
+  // after the abort. It may have landed, so the rollback treats what it would have changed as changed.
+  let applied = rec.applied;
+  const p = rec.pending;
+  if (p) {
+    if (p.kind === 'setImage') applied = { ...applied, stable: p.image };
+    if (p.kind === 'ensureTrack') applied = { ...applied, [p.track === 'canary' || p.track === 'baseline' ? p.track : 'idle']: 'unknown' };
+    if (p.kind === 'route') applied = { ...applied, route: 'unknown', canary: applied.canary ?? 'unknown' };
+    if (p.kind === 'switch') applied = { ...applied, active: p.to };
+    if (p.kind === 'scale' && p.replicas === 0 && p.deployment === rec.stable?.activeDeployment) applied = { ...applied, oldScaled: '0' };
+  }
+  const journal = p ? rec.journal.map((j) => (j.id === p.id ? { ...j, status: 'failed' as const, note: 'dropped by rollback' } : j)) : rec.journal;
+  let r = goto(rec, 'rollbackRoute', now, { outcome, phase: 'progressing', reason: `rolling back: ${outcome.reason}`, stageTimes, paused: false, pending: undefined, applied, journal });
   r = event(r, now, outcome.phase === 'aborted' ? 'Aborted' : 'RollingBack', outcome.reason, 'Warning');
   return r;
 }
@@ -220,8 +233,12 @@ function decideSimple(plan: Plan, rec: RunRecord, facts: Facts, now: number): De
     case 'gate':
       return { kind: 'update', rec: finish(rec, now, 'succeeded', `${rec.image} rolled out to ${plan.environment.name}`) };
     case 'rollbackRoute':
-    case 'rollbackRestore':
+    case 'rollbackRestore': {
+      const o = rec.outcome ?? { phase: 'rolledBack', reason: 'rolled back' };
+      // Nothing was changed yet: there is nothing to restore.
+      if (rec.applied.stable === undefined) return { kind: 'update', rec: finish(rec, now, o.phase, o.reason) };
       return effect(goto(rec, 'rollbackRestore', now), now, { kind: 'restoreStable' });
+    }
     case 'rollbackReady': {
       const st = rolloutStatus(facts.deployments[stable], stable);
       if (st.state === 'waiting' && now < rec.stepSince + READY_TIMEOUT_MS) return wait(rec, now, 'rolloutStatus', `restoring previous version: ${st.message}`, rec.stepSince + READY_TIMEOUT_MS);
@@ -421,6 +438,13 @@ function decideGate(plan: Plan, rec: RunRecord, now: number): Decision {
 
 /** Apply a successful effect's result. */
 export function complete(plan: Plan, rec: RunRecord, e: Effect, result: EffectResult, now: number): RunRecord {
+  const next = completeStep(plan, rec, e, result, now);
+  // While rolling back, an effect's result is data only: it never moves the run forward again.
+  if (rec.outcome && !next.step.startsWith('rollback') && next.step !== 'done') return { ...next, step: rec.step, stepSince: rec.stepSince };
+  return next;
+}
+
+function completeStep(plan: Plan, rec: RunRecord, e: Effect, result: EffectResult, now: number): RunRecord {
   let r: RunRecord = {
     ...rec,
     pending: undefined,

@@ -77,6 +77,8 @@ export class RolloutSession {
   private wake?: () => void;
   private renewTimer?: unknown;
   private takeoverTimer?: unknown;
+  private retryTimer?: unknown;
+  private heldUntil = 0;
   private disposed = false;
   private error?: RolloutSnapshot['error'];
   private opened?: Promise<void>;
@@ -93,8 +95,9 @@ export class RolloutSession {
     this.doc = emptyDoc(opts.plan.pipeline);
   }
 
+  /** Driving, and the lease this session last wrote has not expired. */
   get isDriver(): boolean {
-    return this.driving;
+    return this.driving && this.clock.now() < this.heldUntil;
   }
   get record(): RecordDoc {
     return this.doc;
@@ -241,6 +244,7 @@ export class RolloutSession {
       return false;
     }
     this.driving = true;
+    this.heldUntil = now + this.leaseMs;
     this.scheduleRenew();
     return true;
   }
@@ -260,6 +264,7 @@ export class RolloutSession {
       const cur = this.lease && leaseState(this.lease)?.holder === this.me ? this.lease : await this.ops.get(this.leaseRef());
       if (!canTake(cur, this.me, now)) return this.loseLease(`the lease is held by ${leaseState(cur)?.holder}`);
       this.lease = await this.ops.replace(leaseObject(this.plan.names.lease, this.plan.namespace, ownedLabels(this.plan), this.me, now, this.leaseMs, cur));
+      this.heldUntil = now + this.leaseMs;
     } catch (err) {
       if (err instanceof KubeError && err.kind === 'conflict') {
         // Someone else wrote it: re-read once and decide.
@@ -270,6 +275,8 @@ export class RolloutSession {
         } catch {}
       }
     }
+    // A lease we could not renew in time is no longer ours to act on.
+    if (this.driving && this.clock.now() >= this.heldUntil - Math.floor(this.leaseMs / 6)) return this.loseLease('the lease could not be renewed in time');
     if (this.driving) this.scheduleRenew();
   }
 
@@ -351,6 +358,13 @@ export class RolloutSession {
         attempt++;
         if ((err.kind === 'conflict' || err.kind === 'alreadyExists') && attempt < 50) {
           const theirs = await this.readRecordRetrying();
+          const advancedByOther = theirs.doc.current && this.doc.current && theirs.doc.current.runId === this.doc.current.runId && theirs.doc.current.effectSeq > this.doc.current.effectSeq;
+          if (!this.isDriver || advancedByOther) {
+            this.doc = theirs.doc;
+            this.rv = theirs.rv;
+            this.loseLease(advancedByOther ? 'another driver advanced the run' : 'the lease is no longer ours');
+            throw new KubeError('this client no longer drives the run', 'conflict', 409, false);
+          }
           if (theirs.doc.current && this.doc.current && theirs.doc.current.runId !== this.doc.current.runId && !isTerminal(theirs.doc.current.phase)) {
             // Another driver started a different run: we no longer own the record.
             this.doc = theirs.doc;
@@ -479,10 +493,20 @@ export class RolloutSession {
         this.opts.log?.(`driver stopped: ${(err as Error).message}`);
         this.error = { kind: err instanceof KubeError && err.kind === 'forbidden' ? 'forbidden' : err instanceof KubeError && (err.kind === 'unreachable' || err.kind === 'timeout') ? 'unreachable' : 'other', message: (err as Error).message };
       })
-      .finally(() => {
-        this.loopRunning = false;
+      .finally(async () => {
         for (const q of this.queue.splice(0)) q.resolve({ ok: false, reason: 'this client stopped driving; try again' });
+        // Never hold the lease without driving: let another client (or a later retry here) take over.
+        const cur = this.doc.current;
+        if (this.driving && cur && !isTerminal(cur.phase) && !this.disposed) {
+          await this.release().catch(() => undefined);
+          this.retryTimer = this.clock.setTimeout(() => {
+            this.retryTimer = undefined;
+            this.maybeDrive();
+          }, 2000);
+        }
+        this.loopRunning = false;
         this.changed();
+        this.maybeDrive();
       });
   }
 
@@ -524,6 +548,12 @@ export class RolloutSession {
       await this.persist();
       persisted = JSON.stringify(this.doc.current) + JSON.stringify(this.doc.requests.length);
     };
+    let updates = 0;
+    // The watch may lag: drive from what the cluster holds now, never from a stale copy.
+    // Anything this session had not persisted is not durable and is redone from the record.
+    const fresh = await this.readRecordRetrying();
+    this.doc = fresh.doc;
+    this.rv = fresh.rv;
     while (this.driving && !this.disposed) {
       this.applyRequests();
       const rec = this.doc.current;
@@ -536,9 +566,12 @@ export class RolloutSession {
         break;
       }
       if (d.kind === 'update') {
+        // A state machine bug must not spin the event loop: stop loudly instead.
+        if (++updates > 500) throw new Error(`internal: the state machine did not settle (step ${d.rec.step}, stage ${d.rec.stage})`);
         this.setRec(d.rec);
         continue;
       }
+      updates = 0;
       if (d.kind === 'wait') {
         this.setRec(d.rec);
         await persistIfChanged();
@@ -559,7 +592,7 @@ export class RolloutSession {
         await Promise.all([persistIfChanged(), run()]);
       } else {
         await persistIfChanged();
-        if (!this.driving) break;
+        if (!this.isDriver) break;
         await run();
       }
       const after = this.doc.current ?? d.rec;
@@ -617,6 +650,7 @@ export class RolloutSession {
     for (const w of this.watches) w.dispose();
     if (this.renewTimer !== undefined) this.clock.clearTimeout(this.renewTimer);
     if (this.takeoverTimer !== undefined) this.clock.clearTimeout(this.takeoverTimer);
+    if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
     this.listeners.clear();
   }
 

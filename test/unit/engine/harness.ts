@@ -32,6 +32,19 @@ export async function settle(rounds = 30): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
 }
 
+/** Awaits a promise while moving virtual time on (the awaited work may wait on the clock, e.g. backoff). */
+export async function pump<T>(clock: { advance(ms: number): void }, p: Promise<T>, stepMs = 200): Promise<T> {
+  let done = false;
+  const wrapped = p.finally(() => {
+    done = true;
+  });
+  for (let i = 0; i < 100_000 && !done; i++) {
+    await settle(5);
+    if (!done) clock.advance(stepMs);
+  }
+  return wrapped;
+}
+
 export class World {
   clock = new ManualClock();
   cluster: FakeCluster;
@@ -41,7 +54,7 @@ export class World {
   }
   session(plan: Plan, identity = 'driver-a', extra: Partial<ConstructorParameters<typeof RolloutSession>[0]> = {}): RolloutSession {
     let n = 0;
-    const s = new RolloutSession({ plan, ops: this.cluster, clock: this.clock, identity, newRunId: () => `run${identity.slice(-1)}${++n}`, ...extra });
+    const s = new RolloutSession({ plan, ops: this.cluster, clock: this.clock, identity, newRunId: () => `run${identity.slice(-1)}${++n}`, log: process.env.KD_DEBUG ? (m) => console.log(`[${identity}] ${m}`) : undefined, ...extra });
     this.sessions.push(s);
     return s;
   }
