@@ -34,7 +34,14 @@ interface Counter {
 interface PodSeries {
   id: PodIdentity;
   base: Labels;
-  counters: Map<string, Counter>;
+  /** Request counters by status code. */
+  codes: Map<number, Counter>;
+  /** One counter per bucket of BUCKETS, then +Inf. */
+  buckets: Counter[];
+  sum: Counter;
+  count: Counter;
+  /** Every counter, for scraping. */
+  all: Counter[];
 }
 
 /** Base labels of a pod's series (before `code` / `le`). */
@@ -61,23 +68,23 @@ export class MetricsRegistry {
   /** Records one served request. */
   observe(id: PodIdentity, service: string, code: number, seconds: number): void {
     const ps = this.series(id, service);
-    this.inc(ps, 'http_requests_total', { code: String(code) }, 1);
-    for (const le of BUCKETS) if (seconds <= le) this.inc(ps, 'http_request_duration_seconds_bucket', { le: String(le) }, 1);
-    this.inc(ps, 'http_request_duration_seconds_bucket', { le: '+Inf' }, 1);
-    this.inc(ps, 'http_request_duration_seconds_sum', {}, seconds);
-    this.inc(ps, 'http_request_duration_seconds_count', {}, 1);
-  }
-
-  /** Records `n` requests at once with the same code and latency bucket (bulk path). */
-  observeMany(id: PodIdentity, service: string, code: number, latencies: number[]): void {
-    for (const s of latencies) this.observe(id, service, code, s);
+    let c = ps.codes.get(code);
+    if (!c) {
+      c = this.counter(ps, 'http_requests_total', { code: String(code) });
+      ps.codes.set(code, c);
+    }
+    c.value++;
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) ps.buckets[i].value++;
+    ps.buckets[BUCKETS.length].value++;
+    ps.sum.value += seconds;
+    ps.count.value++;
   }
 
   /** Copies every live counter into the TSDB at time `t` (a scrape). */
   scrape(t: number): void {
     this.lastScrape = t;
     for (const list of this.pods.values()) {
-      for (const ps of list) for (const c of ps.counters.values()) this.db.append(c.labels, t, c.value);
+      for (const ps of list) for (const c of ps.all) this.db.append(c.labels, t, c.value);
     }
     this.db.compact(t);
   }
@@ -87,7 +94,7 @@ export class MetricsRegistry {
     const list = this.pods.get(uid);
     if (!list) return;
     for (const ps of list) {
-      for (const c of ps.counters.values()) this.db.markStale(c.key, t);
+      for (const c of ps.all) this.db.markStale(c.key, t);
       this.byKey.delete(`${uid}\0${ps.base.service}`);
     }
     this.pods.delete(uid);
@@ -105,7 +112,7 @@ export class MetricsRegistry {
       if (labelsKey(podBaseLabels(id, service)) !== labelsKey(ps.base)) {
         // Relabelled pod: the old series end here, new ones start.
         const old = ps;
-        for (const c of old.counters.values()) this.db.markStale(c.key, this.lastScrape);
+        for (const c of old.all) this.db.markStale(c.key, this.lastScrape);
         const list = this.pods.get(id.uid);
         if (list) list.splice(list.indexOf(old), 1);
         ps = undefined;
@@ -113,25 +120,24 @@ export class MetricsRegistry {
     }
     if (!ps) {
       const base = podBaseLabels(id, service);
-      ps = { id, base, counters: new Map() };
+      const fresh: PodSeries = { id, base, codes: new Map(), buckets: [], sum: undefined as unknown as Counter, count: undefined as unknown as Counter, all: [] };
+      // Histogram buckets exist from the first request, all at zero, as a client library exposes them.
+      fresh.buckets = [...BUCKETS.map(String), '+Inf'].map((le) => this.counter(fresh, 'http_request_duration_seconds_bucket', { le }));
+      fresh.sum = this.counter(fresh, 'http_request_duration_seconds_sum', {});
+      fresh.count = this.counter(fresh, 'http_request_duration_seconds_count', {});
+      ps = fresh;
       this.byKey.set(k, ps);
       let list = this.pods.get(id.uid);
       if (!list) this.pods.set(id.uid, (list = []));
       list.push(ps);
-      // Histogram buckets exist from the first request, all at zero, as a client library exposes them.
-      for (const le of [...BUCKETS.map(String), '+Inf']) this.inc(ps, 'http_request_duration_seconds_bucket', { le }, 0);
     }
     return ps;
   }
 
-  private inc(ps: PodSeries, name: string, extra: Labels, by: number): void {
-    const ck = `${name}\0${extra.code ?? ''}\0${extra.le ?? ''}`;
-    let c = ps.counters.get(ck);
-    if (!c) {
-      const labels = { ...ps.base, ...extra, __name__: name };
-      c = { labels, key: labelsKey(labels), value: 0 };
-      ps.counters.set(ck, c);
-    }
-    c.value += by;
+  private counter(ps: PodSeries, name: string, extra: Labels): Counter {
+    const labels = { ...ps.base, ...extra, __name__: name };
+    const c: Counter = { labels, key: labelsKey(labels), value: 0 };
+    ps.all.push(c);
+    return c;
   }
 }

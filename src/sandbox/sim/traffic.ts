@@ -198,6 +198,7 @@ export class TrafficSimulator {
   private entries: EntryPoint[] = [];
   private readonly unsubscribe: () => void;
   private readonly identities = new Map<string, PodIdentity>();
+  private readonly lastLogged = new Map<string, number>();
   private readonly routingKinds = new Set(['services', 'pods', 'httproutes.gateway.networking.k8s.io', 'ingresses.networking.k8s.io', 'virtualservices.networking.istio.io', 'destinationrules.networking.istio.io', 'trafficsplits.split.smi-spec.io', 'replicasets.apps']);
 
   constructor(private readonly o: TrafficOptions) {
@@ -206,6 +207,7 @@ export class TrafficSimulator {
       if (this.routingKinds.has(e.resource)) this.dirty = true;
       // Labels may change (relabelled pods); identities are cheap to rebuild.
       if (e.resource === 'pods' && e.type !== 'ADDED') this.identities.delete(e.object.metadata.uid!);
+      if (e.resource === 'pods' && e.type === 'DELETED') this.lastLogged.delete(e.object.metadata.uid!);
     });
   }
 
@@ -302,7 +304,9 @@ export class TrafficSimulator {
     const id = this.identity(pod, image);
     this.o.metrics.observe(id, service, code, latencyMs / 1000);
     result.perPod.set(pod.metadata.name!, (result.perPod.get(pod.metadata.name!) ?? 0) + 1);
-    if (this.o.logRequest && (code !== 200 || this.o.random.next() < 0.2)) {
+    // Log every error and about one request per pod per second (a sample is enough for `kubectl logs`).
+    if (this.o.logRequest && (code !== 200 || at - (this.lastLogged.get(id.uid) ?? -Infinity) >= 1000)) {
+      this.lastLogged.set(id.uid, at);
       this.o.logRequest(pod.metadata.uid!, at, `${new Date(at).toISOString()} GET /api/v1/items ${code} ${latencyMs.toFixed(1)}ms`);
     }
   }
