@@ -77,7 +77,21 @@ const MESSAGES: Record<string, MessageSpec> = {
     internalTrafficPolicy: str(22),
   },
   Service: { metadata: msg(1, 'ObjectMeta'), spec: msg(2, 'ServiceSpec') },
+  ServiceBackendPort: { name: str(1), number: i32(2) },
+  IngressServiceBackend: { name: str(1), port: msg(2, 'ServiceBackendPort') },
+  TypedLocalObjectReference: { apiGroup: str(1), kind: str(2), name: str(3) },
+  IngressBackend: { service: msg(4, 'IngressServiceBackend'), resource: msg(3, 'TypedLocalObjectReference') },
+  HTTPIngressPath: { path: str(1), pathType: str(3), backend: msg(2, 'IngressBackend') },
+  HTTPIngressRuleValue: { paths: rep(1, 'HTTPIngressPath') },
+  IngressRuleValue: { http: msg(1, 'HTTPIngressRuleValue') },
+  IngressRule: { host: str(1), ingressRuleValue: msg(2, 'IngressRuleValue') },
+  IngressTLS: { hosts: rep(1, 'string'), secretName: str(2) },
+  IngressSpec: { ingressClassName: str(4), defaultBackend: msg(1, 'IngressBackend'), tls: rep(2, 'IngressTLS'), rules: rep(3, 'IngressRule') },
+  Ingress: { metadata: msg(1, 'ObjectMeta'), spec: msg(2, 'IngressSpec') },
 };
+
+/** Go embedded structs (`json:",inline"`): their fields appear directly in the parent's JSON. */
+const INLINE = new Set(['IngressRule.ingressRuleValue']);
 
 /** Pointer fields in Go: present means set, even when zero. */
 const KEEP_ZERO = new Set([
@@ -96,6 +110,7 @@ const KINDS: Record<string, string> = {
   'v1/Secret': 'Secret',
   'v1/Namespace': 'Namespace',
   'v1/Service': 'Service',
+  'networking.k8s.io/v1/Ingress': 'Ingress',
 };
 
 let root: protobuf.Root | undefined;
@@ -144,7 +159,8 @@ function convert(type: protobuf.Type, m: Record<string, unknown>): Record<string
     if (!keep && isZero(value)) continue;
     if (!keep && Array.isArray(value) && value.length === 0) continue;
     if (!keep && typeof value === 'object' && !Array.isArray(value) && Object.keys(value as object).length === 0) continue;
-    out[field.name] = value;
+    if (INLINE.has(`${type.name}.${field.name}`) && typeof value === 'object') Object.assign(out, value);
+    else out[field.name] = value;
   }
   return out;
 }

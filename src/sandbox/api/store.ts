@@ -673,13 +673,27 @@ export class Store {
  * round-tripped through kubectl compares equal to the stored one.
  */
 function dropNulls(v: unknown): unknown {
+  dropNullsDeep(v);
+  // Go's omitempty: empty metadata maps and lists are not stored (removing the last label with a
+  // merge patch leaves no `labels: {}` behind).
+  const meta = (v as { metadata?: Record<string, unknown> } | null)?.metadata;
+  if (meta && typeof meta === 'object') {
+    for (const k of ['labels', 'annotations', 'finalizers', 'ownerReferences']) {
+      const m = meta[k];
+      if (m && typeof m === 'object' && Object.keys(m).length === 0) delete meta[k];
+    }
+  }
+  return v;
+}
+
+function dropNullsDeep(v: unknown): unknown {
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = dropNulls(v[i]);
+    for (let i = 0; i < v.length; i++) v[i] = dropNullsDeep(v[i]);
   } else if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
     for (const k of Object.keys(o)) {
       if (o[k] === null) delete o[k];
-      else if (typeof o[k] === 'object') dropNulls(o[k]);
+      else if (typeof o[k] === 'object') dropNullsDeep(o[k]);
     }
   }
   return v;

@@ -78,6 +78,12 @@ describe('sandbox API with kubectl (bare server)', function () {
     await k.ok(['create', 'secret', 'generic', 'creds', '--from-literal=user=admin']);
     await k.ok(['create', 'service', 'clusterip', 'web', '--tcp=80:8080']);
     await k.ok(['create', 'namespace', 'team-a']);
+    await k.ok(['create', 'ingress', 'web', '--class=nginx', '--rule=shop.example.com/*=web:80,tls=shop-cert']);
+    const ing = h.store.get('ingresses.networking.k8s.io', 'default', 'web').spec as { ingressClassName: string; rules: { host: string; http: { paths: { path: string; backend: { service: { name: string; port: { number: number } } } }[] } }[]; tls: { secretName: string }[] };
+    assert.equal(ing.ingressClassName, 'nginx');
+    assert.equal(ing.rules[0].host, 'shop.example.com');
+    assert.deepEqual(ing.rules[0].http.paths[0].backend.service, { name: 'web', port: { number: 80 } });
+    assert.equal(ing.tls[0].secretName, 'shop-cert');
     assert.deepEqual(h.store.get('configmaps', 'default', 'settings').data, { color: 'blue' });
     assert.equal((h.store.get('secrets', 'default', 'creds').data as Record<string, string>).user, Buffer.from('admin').toString('base64'));
     const svc = h.store.get('services', 'default', 'web').spec as { ports: { port: number; targetPort: number }[]; selector: Record<string, string> };
@@ -172,6 +178,29 @@ describe('sandbox API with kubectl (bare server)', function () {
     const all = await k.ok(['get', 'all']);
     assert.match(all, /deployment.apps\/payments/);
     assert.match(all, /service\/payments/);
+  });
+
+  it('diff, replace, label and annotate; api-resources lists the short names', async () => {
+    const file = path.join(k.dir, 'cm.yaml');
+    fs.writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {color: green}\n');
+    const diff = await k.run(['diff', '-f', file]);
+    assert.equal(diff.code, 1, diff.stderr);
+    assert.match(diff.stdout, /^-\s+color: blue$/m);
+    assert.match(diff.stdout, /^\+\s+color: green$/m);
+    assert.deepEqual(h.store.get('configmaps', 'default', 'settings').data, { color: 'blue' }, 'diff is a dry run');
+    assert.match(await k.ok(['replace', '-f', file]), /configmap\/settings replaced/);
+    assert.deepEqual(h.store.get('configmaps', 'default', 'settings').data, { color: 'green' });
+    await k.ok(['label', 'configmap', 'settings', 'owner=team-a']);
+    await k.ok(['annotate', 'configmap', 'settings', 'note=hello']);
+    await k.ok(['label', 'configmap', 'settings', 'owner-']);
+    const cm = h.store.get('configmaps', 'default', 'settings');
+    assert.equal(cm.metadata.labels, undefined);
+    assert.equal(cm.metadata.annotations?.note, 'hello');
+    const res = table(await k.ok(['api-resources']));
+    const short = new Map(res.slice(1).filter((r) => r.length === 5).map((r) => [r[0], r[1]]));
+    for (const [name, sn] of [['deployments', 'deploy'], ['replicasets', 'rs'], ['pods', 'po'], ['services', 'svc'], ['namespaces', 'ns'], ['configmaps', 'cm'], ['events', 'ev'], ['ingresses', 'ing'], ['virtualservices', 'vs'], ['destinationrules', 'dr'], ['httproutes', 'httproute'], ['endpoints', 'ep']]) {
+      assert.equal(short.get(name), sn, name);
+    }
   });
 
   it('logs prints what the log provider serves for the pod', async () => {
