@@ -54,6 +54,29 @@ interface CheckedDocument {
 
 interface ChunkResult {
   docs: CheckedDocument[];
+  /** The documents moved to where the chunk last sat in the file (reused while it stays there). */
+  placed?: { line: number; docs: PlacedDocument[] };
+}
+
+interface PlacedDocument {
+  raw: RawDocument;
+  diagnostics: Diagnostic[];
+  pipeline?: Omit<Pipeline, 'documentIndex'>;
+  name?: string;
+  nameRange?: Range;
+}
+
+function place(result: ChunkResult, line: number): PlacedDocument[] {
+  if (result.placed?.line === line) return result.placed.docs;
+  const docs = result.docs.map((d) => ({
+    raw: d.raw,
+    diagnostics: shiftLines(d.diagnostics, line),
+    pipeline: d.pipeline && shiftLines(d.pipeline, line),
+    name: d.name,
+    nameRange: d.name === undefined ? undefined : shiftLines(valueRangeAt(d.raw, '/metadata/name'), line),
+  }));
+  result.placed = { line, docs };
+  return docs;
 }
 
 function checkChunk(text: string, file: string): ChunkResult {
@@ -121,12 +144,12 @@ export class DeployFileValidator {
         parsed++;
       }
       next.set(chunk.text, result);
-      for (const doc of result.docs) {
-        for (const d of doc.diagnostics) diagnostics.push(shiftLines(d, chunk.line));
+      for (const doc of place(result, chunk.line)) {
+        diagnostics.push(...doc.diagnostics);
         views.push({ index, lineOffset: chunk.line, raw: doc.raw });
         let duplicate = false;
-        if (doc.name !== undefined) {
-          const at: Range = shiftLines(valueRangeAt(doc.raw, '/metadata/name'), chunk.line);
+        if (doc.name !== undefined && doc.nameRange) {
+          const at: Range = doc.nameRange;
           const first = names.get(doc.name);
           if (first) {
             duplicate = true;
@@ -138,7 +161,7 @@ export class DeployFileValidator {
             });
           } else names.set(doc.name, { line: at.start.line });
         }
-        if (doc.pipeline && !duplicate) pipelines.push({ ...shiftLines(doc.pipeline, chunk.line), documentIndex: index } as Pipeline);
+        if (doc.pipeline && !duplicate) pipelines.push({ ...doc.pipeline, documentIndex: index } as Pipeline);
         index++;
       }
     }
