@@ -90,6 +90,13 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
       r = await put('/faults', { errorRate: 2 });
       assert.equal(r.status, 400);
       assert.match(((await r.json()) as { message: string }).message, /errorRate: expected a number between 0 and 1/);
+      // A 409 storm: every update is refused as a conflict, nothing is written.
+      r = await put('/faults', { errorRate: 0, conflictRate: 1, verbs: [] });
+      assert.equal(r.status, 200);
+      const rv = sb.store.get('services', 'pay', 'payments').metadata.resourceVersion;
+      const patch = await fetch(`${sb.url}/api/v1/namespaces/pay/services/payments`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ metadata: { labels: { x: 'y' } } }) });
+      assert.equal(patch.status, 409);
+      assert.equal(sb.store.get('services', 'pay', 'payments').metadata.resourceVersion, rv);
       r = await fetch(`${sb.url}/admin/faults`, { method: 'DELETE' });
       assert.equal(((await r.json()) as { errorRate: number }).errorRate, 0);
       assert.equal((await fetch(`${sb.url}/apis/apps/v1/namespaces/pay/deployments`)).status, 200);
