@@ -15,7 +15,7 @@ function job(name: string, image: string, extra: Record<string, unknown> = {}): 
   };
 }
 
-const logsOf = (h: Harness, pod: KubeObject, opts: { previous?: boolean; tailLines?: number } = {}) =>
+const logsOf = (h: Harness, pod: KubeObject, opts: { previous?: boolean; tailLines?: number } = {}): string =>
   podLogs(h.sim.controllers.kubelet, h.clock, {
     namespace: pod.metadata.namespace!,
     pod,
@@ -25,7 +25,7 @@ const logsOf = (h: Harness, pod: KubeObject, opts: { previous?: boolean; tailLin
     timestamps: false,
     tailLines: opts.tailLines,
     signal: new AbortController().signal,
-  });
+  }) as string;
 
 describe('sandbox Jobs, Endpoints and logs', () => {
   let h: Harness;
@@ -104,5 +104,22 @@ describe('sandbox Jobs, Endpoints and logs', () => {
     assert.ok(await h.clock.advanceUntil(restarted, 120_000));
     const [p] = podsOf(h.store, 'demo', { app: 'web' });
     assert.match(logsOf(h, p, { previous: true }), /panic: runtime error/);
+  });
+
+  it('follow streams new lines until the client goes away', async () => {
+    h.store.create('deployments.apps', deployment({ replicas: 1, image: 'web:1-crash' }));
+    await h.clock.advance(4_000);
+    const [p] = podsOf(h.store, 'demo', { app: 'web' });
+    const ac = new AbortController();
+    const stream = podLogs(h.sim.controllers.kubelet, h.clock, { namespace: 'demo', pod: p, container: 'app', follow: true, previous: false, timestamps: true, signal: ac.signal });
+    assert.equal(typeof stream, 'object');
+    const it = (stream as AsyncIterable<string>)[Symbol.asyncIterator]();
+    const first = await it.next();
+    assert.match(String(first.value), /^\d{4}-\d\d-\d\dT\S+Z level=info msg="starting"/);
+    await h.clock.advance(2_000); // the crash writes its panic
+    const next = await it.next();
+    assert.match(String(next.value), /panic: runtime error/);
+    ac.abort();
+    assert.equal((await it.next()).done, true);
   });
 });
