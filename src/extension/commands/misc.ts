@@ -1,5 +1,6 @@
 // Refresh, validate the workspace, open the dashboard for a target, the status-bar action, and the
 // sandbox start/stop commands.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ParseFn } from '../model/parser';
 import { DEPLOY_FILE_GLOB } from '../model/pipelineIndex';
@@ -43,9 +44,13 @@ export function registerMiscCommands(d: MiscDeps): vscode.Disposable[] {
       if (answer && answer !== BACK) return openDashboard(d, answer.t);
       return undefined;
     }),
-    vscode.commands.registerCommand('kubeDelivery.startSandbox', async () => {
+    vscode.commands.registerCommand('kubeDelivery.startSandbox', async (arg?: { speed?: number }) => {
       try {
-        const h = await d.sandbox.start();
+        await d.index.ready();
+        // Seed every folder that holds a deploy file (the sandbox reads one directory, not recursively).
+        const dirs = [...new Set(d.index.pipelines().map((p) => path.dirname(p.file)))];
+        const speed = typeof arg?.speed === 'number' && arg.speed > 0 ? arg.speed : undefined;
+        const h = await d.sandbox.start({ ...(dirs.length ? { seed: dirs } : {}), ...(speed ? { speed } : {}) });
         d.summary.start();
         d.tree.refreshAll();
         void vscode.window.showInformationMessage(`Sandbox cluster running (context "sandbox", for Kube Delivery only) at ${h.url}.`);

@@ -14,8 +14,12 @@ export interface ResolvedTarget extends TargetRef {
   environmentModel: Environment;
 }
 
+/**
+ * Stable id of a target, usable as tree item id and test item id (which may not contain NUL).
+ * Pipeline and environment names are Kubernetes-style names (no '#' or '@'), so the key is unambiguous.
+ */
 export function targetKey(t: TargetRef): string {
-  return `${t.file}\u0000${t.pipeline}\u0000${t.environment}`;
+  return `${t.file}#${t.pipeline}@${t.environment}`;
 }
 
 export function targetLabel(t: TargetRef): string {

@@ -30,10 +30,12 @@ export class SandboxManager implements vscode.Disposable {
     this.starting ??= Promise.resolve(
       vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Kube Delivery: starting the sandbox cluster…' }, async () => {
         const lazy = require(path.join(__dirname, 'lazy-sandbox.js')) as LazySandboxModule;
-        const seed = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
-        const handle = await lazy.start({ seed, ...options });
+        const seed = options.seed ?? (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+        const speed = options.speed ?? vscode.workspace.getConfiguration('kubeDelivery').get<number>('sandbox.speed') ?? 1;
+        const handle = await lazy.start({ ...options, seed, speed });
+        for (const p of handle.seeded.problems) this.log.warn(`Sandbox seed: ${p}`);
         this.handle = handle;
-        this.log.info(`Sandbox cluster running at ${handle.url} (context "sandbox", kept in memory; seeded from ${seed.join(', ') || 'nothing'})`);
+        this.log.info(`Sandbox cluster running at ${handle.url} (context "sandbox", kept in memory; namespaces ${handle.seeded.namespaces.join(', ') || 'none'} seeded from ${seed.length} folder(s), speed ×${speed})`);
         setSandboxKubeconfig(handle.kubeconfig);
         await vscode.commands.executeCommand('setContext', 'kubeDelivery.sandboxRunning', true);
         this.emitter.fire(true);

@@ -1,7 +1,7 @@
 // The contract between the sandbox manager and dist/lazy-sandbox.js (kept apart so the manager never
 // imports the emulator, even for types).
 export interface StartOptions {
-  /** Folders whose deploy files (and their manifests) seed the sandbox. */
+  /** Directories whose deploy files (and their manifests) seed the sandbox (not recursive). */
   seed: string[];
   port?: number;
   /** Clock speed factor (a ten-minute canary in thirty seconds at 20). */
@@ -15,6 +15,8 @@ export interface SandboxLike {
   admin: unknown;
   store: unknown;
   clock: unknown;
+  /** Namespaces seeded from the workspace's deploy files, and what could not be seeded. */
+  seeded: { namespaces: string[]; problems: string[] };
   close(): Promise<void>;
 }
 

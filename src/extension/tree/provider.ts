@@ -44,7 +44,10 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<Node>, vscode.D
     this.visible = view.visible;
     this.subs.push(
       view.onDidExpandElement((e) => {
-        if (e.element.kind === 'env') this.collapsed.delete(e.element.name);
+        if (e.element.kind !== 'env') return;
+        this.collapsed.delete(e.element.name);
+        // The view may re-show cached children without asking again: hold their watches here too.
+        if (this.visible) this.hold(e.element.name, this.groups.get(e.element.name) ?? []);
       }),
       view.onDidCollapseElement((e) => {
         if (e.element.kind === 'env') {

@@ -1,0 +1,184 @@
+// Support for the editor-surface host tests: the extension's exported surfaces API, a workspace
+// seeded with the examples, a kubeconfig written to a temp folder (pointed at by the setting), and an
+// in-memory RolloutService for the tests that exercise the UI logic without a cluster.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { ActionOptions, ActionResult, Disposable, RolloutService, RolloutTarget } from '../../../src/engine/api';
+import type { RolloutAction, RolloutSnapshot } from '../../../src/engine/snapshot';
+import type { SurfacesApi } from '../../../src/extension/surfaces';
+import { extensionId, waitFor } from '../util';
+
+export async function surfaces(): Promise<SurfacesApi> {
+  const api = await vscode.extensions.getExtension(extensionId)!.activate();
+  return api.surfaces as SurfacesApi;
+}
+
+export function workspaceDir(): string {
+  return vscode.workspace.workspaceFolders![0].uri.fsPath;
+}
+
+/** Copies examples/ (deploy files + manifests) into the test workspace under `dirName`. */
+export async function seedExamples(api: SurfacesApi, dirName = 'examples'): Promise<string> {
+  const ext = vscode.extensions.getExtension(extensionId)!;
+  const dest = path.join(workspaceDir(), dirName);
+  fs.cpSync(path.join(ext.extensionPath, 'examples'), dest, { recursive: true });
+  await api.index.rescan();
+  await waitFor(() => api.index.pipelines().some((p) => p.file.startsWith(dest)), 20_000, 'examples indexed');
+  return dest;
+}
+
+/** Writes a kubeconfig with the given contexts and points kubeDelivery.kubeconfig at it. */
+export async function useKubeconfig(contexts: { name: string; server: string }[]): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kd-surfaces-kc-'));
+  const file = path.join(dir, 'config');
+  const doc = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': contexts[0]?.name,
+    contexts: contexts.map((c) => ({ name: c.name, context: { cluster: c.name, user: 'u' } })),
+    clusters: contexts.map((c) => ({ name: c.name, cluster: { server: c.server, 'insecure-skip-tls-verify': true } })),
+    users: [{ name: 'u', user: { token: 'x' } }],
+  };
+  fs.writeFileSync(file, JSON.stringify(doc));
+  await vscode.workspace.getConfiguration('kubeDelivery').update('kubeconfig', file, vscode.ConfigurationTarget.Workspace);
+  return file;
+}
+
+export async function clearKubeconfigSetting(): Promise<void> {
+  await vscode.workspace.getConfiguration('kubeDelivery').update('kubeconfig', undefined, vscode.ConfigurationTarget.Workspace);
+}
+
+const actionsNone = (): Record<RolloutAction, { allowed: boolean; reason?: string }> => ({
+  start: { allowed: true },
+  promote: { allowed: false, reason: 'no run in progress' },
+  promoteFull: { allowed: false, reason: 'no run in progress' },
+  abort: { allowed: false, reason: 'no run in progress' },
+  pause: { allowed: false, reason: 'no run in progress' },
+  resume: { allowed: false, reason: 'no run in progress' },
+  retry: { allowed: false, reason: 'no run in progress' },
+});
+
+export function snap(target: RolloutTarget, over: Partial<RolloutSnapshot> = {}): RolloutSnapshot {
+  const env = target.pipeline.environments.find((e) => e.name === target.environment)!;
+  return {
+    pipeline: target.pipeline.name,
+    environment: target.environment,
+    context: env.context,
+    namespace: env.namespace,
+    strategy: target.pipeline.strategy.type,
+    seq: 1,
+    phase: 'idle',
+    reason: '',
+    updatedAt: new Date().toISOString(),
+    stage: { index: 0, count: target.pipeline.strategy.type === 'canary' ? target.pipeline.strategy.stages.length : 1 },
+    stages: [],
+    weights: { requested: { canary: 0, baseline: 0, current: 100 }, actual: { canary: 0, baseline: 0, current: 100 } },
+    versions: [{ role: 'stable', deployment: target.pipeline.app.deployment, image: 'registry.example.com/x:1.0.0', desired: 3, ready: 3, updated: 3, available: 3 }],
+    analysis: [],
+    tests: [],
+    timeline: [],
+    events: [],
+    actions: actionsNone(),
+    history: [],
+    ...over,
+  };
+}
+
+export function allow(...actions: RolloutAction[]): Record<RolloutAction, { allowed: boolean; reason?: string }> {
+  const a = actionsNone();
+  a.start = { allowed: false, reason: 'a run is in progress' };
+  for (const x of actions) a[x] = { allowed: true };
+  return a;
+}
+
+/** An in-memory engine: watch streams what `emit` pushes; act records the request. */
+export class FakeEngine implements RolloutService {
+  readonly listeners = new Map<string, Set<(s: RolloutSnapshot) => void>>();
+  readonly targets = new Map<string, RolloutTarget>();
+  readonly state = new Map<string, RolloutSnapshot>();
+  readonly acts: { key: string; action: RolloutAction | 'rerunTest'; options?: ActionOptions; test?: string }[] = [];
+
+  static key(pipeline: string, environment: string): string {
+    return `${pipeline}@${environment}`;
+  }
+
+  async status(t: RolloutTarget): Promise<RolloutSnapshot> {
+    return this.state.get(FakeEngine.key(t.pipeline.name, t.environment)) ?? snap(t);
+  }
+
+  watch(t: RolloutTarget, listener: (s: RolloutSnapshot) => void): Disposable {
+    const key = FakeEngine.key(t.pipeline.name, t.environment);
+    this.targets.set(key, t);
+    let set = this.listeners.get(key);
+    if (!set) this.listeners.set(key, (set = new Set()));
+    set.add(listener);
+    void this.status(t).then((s) => set!.has(listener) && listener(s));
+    return { dispose: () => set!.delete(listener) };
+  }
+
+  /** Pushes a new snapshot built from the target's current one. */
+  emit(pipeline: string, environment: string, over: Partial<RolloutSnapshot>): RolloutSnapshot {
+    const key = FakeEngine.key(pipeline, environment);
+    const t = this.targets.get(key);
+    if (!t) throw new Error(`${key} is not watched`);
+    const prev = this.state.get(key) ?? snap(t);
+    const next = { ...prev, ...over, seq: prev.seq + 1, updatedAt: new Date().toISOString() };
+    this.state.set(key, next);
+    for (const l of this.listeners.get(key) ?? []) l(next);
+    return next;
+  }
+
+  watching(pipeline: string, environment: string): number {
+    return this.listeners.get(FakeEngine.key(pipeline, environment))?.size ?? 0;
+  }
+
+  async act(t: RolloutTarget, action: RolloutAction, options?: ActionOptions): Promise<ActionResult> {
+    this.acts.push({ key: FakeEngine.key(t.pipeline.name, t.environment), action, options });
+    return { ok: true, snapshot: await this.status(t) };
+  }
+
+  async rerunTest(t: RolloutTarget, test: string, options?: ActionOptions): Promise<ActionResult> {
+    this.acts.push({ key: FakeEngine.key(t.pipeline.name, t.environment), action: 'rerunTest', test, options });
+    return { ok: true, snapshot: await this.status(t) };
+  }
+
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
+
+/** Scripted answers for the command prompts, matched on the prompt's title or text. */
+export function scriptedPrompts(answers: { match: RegExp; answer: string | undefined }[]) {
+  const asked: string[] = [];
+  const take = (text: string) => {
+    asked.push(text);
+    const i = answers.findIndex((a) => a.match.test(text));
+    if (i < 0) return undefined;
+    const [a] = answers.splice(i, 1);
+    return a.answer;
+  };
+  return {
+    asked,
+    prompts: {
+      async pick<T extends vscode.QuickPickItem>(items: readonly T[], o: { title: string; placeholder: string }) {
+        const want = take(`${o.title} | ${o.placeholder}`);
+        return want === undefined ? undefined : items.find((i) => i.label === want);
+      },
+      async input(o: { title: string; prompt: string; value?: string; validate?: (v: string) => string | undefined }) {
+        const want = take(`${o.title} | ${o.prompt}`);
+        if (want === undefined) return undefined;
+        const value = want === '<default>' ? (o.value ?? '') : want;
+        // Like the real InputBox: a value the validator rejects cannot be accepted.
+        return o.validate?.(value) ? undefined : value;
+      },
+    },
+  };
+}
+
+export function disposeAll(ds: Disposable[]): void {
+  ds.splice(0).forEach((d) => d.dispose());
+}
+
+export { waitFor };

@@ -1,0 +1,236 @@
+// Editor surfaces inside a real VS Code, with an in-memory engine: the tree, commands (typed
+// confirmation, Restricted Mode refusal, multi-step start), CodeLens, badge, gate diagnostics and the
+// Testing view. The same surfaces against the sandbox cluster and the real engine are in
+// surfaces-sandbox.test.ts.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { SurfacesApi } from '../../../src/extension/surfaces';
+import type { Node, PipelineNode, EnvNode } from '../../../src/extension/tree/nodes';
+import { targetKey } from '../../../src/extension/model/targets';
+import { allow, clearKubeconfigSetting, FakeEngine, scriptedPrompts, seedExamples, surfaces, useKubeconfig, waitFor } from './surfaces-support';
+
+describe('editor surfaces (in-memory engine)', function () {
+  this.timeout(60_000);
+  let api: SurfacesApi;
+  let engine: FakeEngine;
+  let dir: string;
+  let kubeconfigFile: string;
+  const checkoutFile = () => path.join(dir, 'canary-replicas.deploy.yaml');
+  const ref = (environment: string) => ({ file: checkoutFile(), pipeline: 'checkout', environment });
+
+  before(async () => {
+    api = await surfaces();
+    engine = new FakeEngine();
+    api.setServiceFactory(() => engine);
+    dir = await seedExamples(api, 'fake-examples');
+    kubeconfigFile = await useKubeconfig([
+      { name: 'sandbox', server: 'https://127.0.0.1:1' },
+      { name: 'prod-eu', server: 'https://127.0.0.1:2' },
+    ]);
+    await vscode.commands.executeCommand('workbench.view.extension.kubeDelivery');
+    await waitFor(() => api.treeView.visible, 20_000, 'Environments view visible');
+  });
+
+  after(async () => {
+    api.setPrompts(undefined);
+    api.setTrusted(undefined);
+    api.setServiceFactory(undefined);
+    await clearKubeconfigSetting();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  async function pipelineNode(environment: string, pipeline = 'checkout'): Promise<PipelineNode> {
+    return waitFor(async () => {
+      const roots = (await api.tree.getChildren()) as EnvNode[];
+      const env = roots.find((r) => r.name === environment);
+      if (!env) return undefined;
+      const kids = (await api.tree.getChildren(env)) as PipelineNode[];
+      return kids.find((k) => k.target.pipeline === pipeline && k.target.file === checkoutFile());
+    }, 20_000, `${pipeline} under ${environment}`);
+  }
+
+  it('groups every example pipeline under its environments, with place and protection', async () => {
+    const roots = (await waitFor(async () => {
+      const r = (await api.tree.getChildren()) as EnvNode[];
+      return r.length ? r : undefined;
+    }, 20_000, 'environments')) as EnvNode[];
+    const names = roots.map((r) => r.name);
+    assert.ok(names.includes('staging') && names.includes('production'), names.join(','));
+    const staging = roots.find((r) => r.name === 'staging')!;
+    const pipelines = ((await api.tree.getChildren(staging)) as PipelineNode[]).filter((p) => p.target.file.startsWith(dir)).map((p) => p.target.pipeline);
+    assert.ok(pipelines.includes('checkout'), pipelines.join(','));
+    const prod = api.tree.getTreeItem(roots.find((r) => r.name === 'production')!);
+    assert.match(String(prod.contextValue), /\bprotected\b/);
+    assert.equal((prod.iconPath as vscode.ThemeIcon).id, 'lock');
+  });
+
+  it('updates the pipeline node live from the watch, with per-state context keys', async () => {
+    const node = await pipelineNode('staging');
+    await waitFor(() => engine.watching('checkout', 'staging') > 0, 10_000, 'watch on checkout@staging');
+    engine.emit('checkout', 'staging', {
+      phase: 'waiting',
+      runId: 'r1',
+      reason: 'stage 2/2 · canary 50% · waiting for promotion',
+      gate: { kind: 'manual', since: new Date().toISOString(), message: 'waiting for promotion' },
+      actions: allow('promote', 'promoteFull', 'abort', 'pause'),
+    });
+    const item = await waitFor(() => {
+      const i = api.tree.getTreeItem(node);
+      return i.description === 'stage 2/2 · canary 50% · waiting for promotion' ? i : undefined;
+    }, 5_000, 'description updated');
+    assert.match(String(item.contextValue), /\bcanPromote\b/);
+    assert.match(String(item.contextValue), /\bcanAbort\b/);
+    assert.doesNotMatch(String(item.contextValue), /\bcanStart\b/);
+    const details = (await api.tree.getChildren(node)) as Node[];
+    assert.ok(details.some((d) => d.kind === 'detail' && d.desc.kind === 'gate'));
+    assert.equal(api.tree.getParent(details[0]), node);
+    assert.equal(api.tree.getParent(node), node.parent);
+  });
+
+  it('badges the view with the rollouts waiting for a human', async () => {
+    await waitFor(() => api.treeView.badge?.value === 1, 5_000, 'badge 1');
+    engine.emit('checkout', 'staging', { phase: 'progressing', gate: undefined, reason: 'stage 2/2 · canary 50%' });
+    await waitFor(() => !api.treeView.badge, 5_000, 'badge cleared');
+    assert.equal(api.summary.summary.active.length >= 1, true);
+  });
+
+  it('refuses every write in Restricted Mode and still reads', async () => {
+    // Restricted Mode ignores the kubeconfig setting; KUBECONFIG still applies (this test runs in the
+    // extension host's process, so it can set it).
+    const savedEnv = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = kubeconfigFile;
+    api.setTrusted(false);
+    try {
+      const before = engine.acts.length;
+      for (const cmd of ['kubeDelivery.promote', 'kubeDelivery.abort', 'kubeDelivery.pause', 'kubeDelivery.resume', 'kubeDelivery.retry', 'kubeDelivery.promoteFull']) {
+        const out = await vscode.commands.executeCommand<{ ok: boolean; code: string }>(cmd, ref('staging'));
+        assert.equal(out.code, 'untrusted', cmd);
+      }
+      api.setPrompts(scriptedPrompts([{ match: /Image/, answer: '<default>' }]).prompts);
+      const start = await vscode.commands.executeCommand<{ code: string }>('kubeDelivery.startRollout', ref('staging'));
+      assert.equal(start.code, 'untrusted');
+      assert.equal(engine.acts.length, before, 'nothing reached the engine');
+      const node = await pipelineNode('staging');
+      assert.ok(((await api.tree.getChildren(node)) as Node[]).length > 0, 'the tree still reads');
+    } finally {
+      if (savedEnv === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = savedEnv;
+      api.setTrusted(undefined);
+      api.setPrompts(undefined);
+    }
+  });
+
+  it('asks for the typed name of a protected environment before writing', async () => {
+    const wrong = scriptedPrompts([{ match: /protected environment/, answer: 'prod' }]);
+    api.setPrompts(wrong.prompts);
+    const before = engine.acts.length;
+    const refused = await vscode.commands.executeCommand<{ code: string }>('kubeDelivery.abort', ref('production'));
+    assert.equal(refused.code, 'cancelled');
+    assert.equal(engine.acts.length, before);
+    assert.match(wrong.asked.join('\n'), /"production" is a protected environment/);
+    api.setPrompts(scriptedPrompts([{ match: /protected environment/, answer: 'production' }]).prompts);
+    const ok = await vscode.commands.executeCommand<{ ok: boolean }>('kubeDelivery.abort', ref('production'));
+    assert.equal(ok.ok, true);
+    assert.deepEqual(engine.acts.at(-1), { key: 'checkout@production', action: 'abort', options: { confirm: 'production' } });
+    api.setPrompts(undefined);
+  });
+
+  it('starts a rollout from the palette: pipeline, environment, then the prefilled image', async () => {
+    const s = scriptedPrompts([
+      { match: /Start Rollout \| Pipeline/, answer: 'checkout' },
+      { match: /Start Rollout \| Environment/, answer: 'staging' },
+      { match: /Image to release/, answer: 'registry.example.com/checkout:1.9.0' },
+    ]);
+    api.setPrompts(s.prompts);
+    const out = await vscode.commands.executeCommand<{ ok: boolean }>('kubeDelivery.startRollout');
+    api.setPrompts(undefined);
+    assert.equal(out.ok, true, s.asked.join('\n'));
+    const last = engine.acts.at(-1)!;
+    assert.equal(last.key, 'checkout@staging');
+    assert.equal(last.action, 'start');
+    assert.equal(last.options?.image, 'registry.example.com/checkout:1.9.0');
+  });
+
+  it('asks for the target of a palette action and offers only targets that allow it', async () => {
+    const s = scriptedPrompts([{ match: /Promote/, answer: 'checkout → staging' }]);
+    api.setPrompts(s.prompts);
+    engine.emit('checkout', 'staging', { phase: 'waiting', gate: { kind: 'manual', since: new Date().toISOString(), message: 'waiting for promotion' }, actions: allow('promote', 'abort') });
+    await waitFor(() => api.store.get(targetKey(ref('staging')))?.actions.promote.allowed, 5_000, 'promote allowed');
+    const out = await vscode.commands.executeCommand<{ ok: boolean }>('kubeDelivery.promote');
+    api.setPrompts(undefined);
+    assert.equal(out.ok, true, s.asked.join('\n'));
+    assert.deepEqual(engine.acts.at(-1), { key: 'checkout@staging', action: 'promote', options: {} });
+  });
+
+  it('shows CodeLens: Start rollout when idle, live state with Promote/Abort/Dashboard when active', async () => {
+    const uri = vscode.Uri.file(checkoutFile());
+    await vscode.window.showTextDocument(uri);
+    const titles = async () => ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? []).map((l) => l.command?.title ?? '');
+    const t0 = Date.now();
+    const active = await waitFor(async () => {
+      const t = await titles();
+      return t.some((x) => x === 'Promote') ? t : undefined;
+    }, 10_000, 'active lenses');
+    console.log(`CodeLens: active lenses after ${Date.now() - t0} ms`);
+    assert.ok(active.includes('Abort') && active.includes('Dashboard'), active.join(' | '));
+    assert.ok(active.some((t) => /^\$\(bell-dot\) staging: stage 2\/2/.test(t)), active.join(' | '));
+    assert.ok(active.some((t) => /Start rollout to production/.test(t)), active.join(' | '));
+    engine.emit('checkout', 'staging', { phase: 'succeeded', gate: undefined, actions: allow('start'), reason: 'healthy · 1.9.0' });
+    const idle = await waitFor(async () => {
+      const t = await titles();
+      return t.some((x) => /Start rollout to staging/.test(x)) ? t : undefined;
+    }, 10_000, 'idle lenses');
+    console.log(`CodeLens: idle lenses after ${Date.now() - t0} ms`);
+    assert.ok(!idle.includes('Promote'));
+  });
+
+  it('puts a failed gate on the threshold line with the measured value, and clears it on a new run', async () => {
+    const uri = vscode.Uri.file(checkoutFile());
+    const pipeline = api.index.pipelines().find((p) => p.file === checkoutFile() && p.name === 'checkout')!;
+    const st = pipeline.strategy;
+    assert.equal(st.type, 'canary');
+    if (st.type !== 'canary') return;
+    const stage = st.stages.findIndex((s) => s.analysis?.thresholdRanges.successRate);
+    const range = st.stages[stage].analysis!.thresholdRanges.successRate!;
+    engine.emit('checkout', 'staging', {
+      phase: 'rolledBack',
+      runId: 'r2',
+      reason: 'rolled back: success rate 91.2% < 99%',
+      analysis: [{ stage, check: 2, metric: 'successRate', query: 'q', value: 91.2, threshold: 99, comparator: 'min', verdict: 'fail', message: 'success rate 91.2% < 99%', at: new Date().toISOString() }],
+    });
+    const diag = await waitFor(() => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'Kube Delivery rollout'), 10_000, 'gate diagnostic');
+    assert.equal(diag.range.start.line, range.start.line);
+    assert.match(diag.message, /^rolled back: success rate 91\.2% < 99%, check 2 of \d+ at \d\d:\d\d/);
+    engine.emit('checkout', 'staging', { phase: 'progressing', runId: 'r3', analysis: [], reason: 'stage 1/2' });
+    await waitFor(() => !vscode.languages.getDiagnostics(uri).some((d) => d.source === 'Kube Delivery rollout'), 10_000, 'diagnostic cleared');
+  });
+
+  it('mirrors tests and checks in the Testing view and re-runs a test Job', async () => {
+    engine.emit('checkout', 'staging', {
+      phase: 'progressing',
+      tests: [{ name: 'smoke', stage: 0, status: 'failed', durationMs: 1500, message: 'exit 22' }],
+      analysis: [{ stage: 0, check: 1, metric: 'successRate', query: 'q', value: 99.9, threshold: 99, comparator: 'min', verdict: 'pass', message: 'ok', at: new Date().toISOString() }],
+    });
+    const key = targetKey(ref('staging'));
+    const test = await waitFor(() => api.tests.findItem(key, 'test/0/smoke'), 10_000, 'test item');
+    assert.ok(api.tests.findItem(key, 'check/0/1/successRate'));
+    assert.equal(test.uri?.fsPath, checkoutFile());
+    await vscode.commands.executeCommand('vscode.revealTestInExplorer', test).then(undefined, () => undefined);
+    const before = engine.acts.length;
+    await vscode.commands.executeCommand('testing.runAll').then(undefined, () => undefined);
+    await waitFor(() => engine.acts.slice(before).some((a) => a.action === 'rerunTest' && a.test === 'smoke'), 20_000, 'rerunTest');
+  });
+
+  it('stops watching the pipelines of a collapsed environment (the badge keeps its own watch)', async () => {
+    await vscode.commands.executeCommand('workbench.view.extension.kubeDelivery');
+    await waitFor(() => api.treeView.visible, 10_000, 'view visible again');
+    const node = await pipelineNode('staging');
+    await waitFor(() => api.tree.isHeld(node.id), 10_000, 'held while visible and expanded');
+    await vscode.commands.executeCommand('workbench.actions.treeView.kubeDelivery.environments.collapseAll');
+    await waitFor(() => !api.tree.isHeld(node.id), 10_000, 'tree released its watch');
+    assert.ok(engine.watching('checkout', 'staging') >= 1, 'the summary still watches for the badge');
+    await api.treeView.reveal(node, { expand: false, select: true });
+    await waitFor(() => api.tree.isHeld(node.id), 10_000, 'held again after reveal');
+  });
+});
