@@ -79,13 +79,17 @@ export function entryPoints(ns: string, src: RouteSources, defaultRps: number): 
   const svcByName = new Map(src.services.map((s) => [s.metadata.name!, s]));
 
   for (const r of src.httpRoutes) {
-    const rules = ((r.spec as { rules?: { backendRefs?: { name: string; namespace?: string; kind?: string; weight?: number }[] }[] } | undefined)?.rules ?? []);
+    type Rule = { matches?: { path?: { type?: string; value?: string }; headers?: unknown[] }[]; backendRefs?: { name: string; namespace?: string; kind?: string; weight?: number }[] };
+    const rules = ((r.spec as { rules?: Rule[] } | undefined)?.rules ?? []);
+    // Plain user traffic takes the catch-all rule: no matches, or a `/` prefix without header matches.
+    const catchAll = (rule: Rule) => !rule.matches?.length || rule.matches.some((m) => !m.headers?.length && (!m.path || (m.path.type !== 'Exact' && (m.path.value ?? '/') === '/')));
+    const chosen = rules.find(catchAll) ?? rules[0];
     const dests: Destination[] = [];
-    for (const rule of rules.slice(0, 1)) {
+    for (const rule of rules) {
       for (const b of rule.backendRefs ?? []) {
         if ((b.kind ?? 'Service') !== 'Service' || (b.namespace && b.namespace !== ns)) continue;
         backends.add(b.name);
-        dests.push({ service: b.name, weight: b.weight ?? 1 });
+        if (rule === chosen) dests.push({ service: b.name, weight: b.weight ?? 1 });
       }
     }
     out.push({ id: `httproute/${ns}/${r.metadata.name}`, namespace: ns, rps: rpsOf(r, defaultRps), destinations: dests });
@@ -133,8 +137,9 @@ export function entryPoints(ns: string, src: RouteSources, defaultRps: number): 
   };
   const vsHosted = new Set<string>();
   for (const vs of src.virtualServices) {
-    const spec = (vs.spec ?? {}) as { hosts?: string[]; http?: { route?: { destination?: { host?: string; subset?: string }; weight?: number }[] }[] };
-    const route = spec.http?.[0]?.route ?? [];
+    const spec = (vs.spec ?? {}) as { hosts?: string[]; http?: { match?: unknown[]; route?: { destination?: { host?: string; subset?: string }; weight?: number }[] }[] };
+    // Plain user traffic takes the first route without match conditions (Istio's default route).
+    const route = (spec.http?.find((h) => !h.match?.length) ?? spec.http?.[0])?.route ?? [];
     const dests: Destination[] = [];
     for (const r of route) {
       const host = r.destination?.host;

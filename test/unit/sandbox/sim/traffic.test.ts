@@ -91,14 +91,14 @@ describe('sandbox traffic routing', () => {
     twoVersions(h, 'istio', 'pay');
     h.store.create('services', service('istio', 'pay', { app: 'pay' }));
     h.store.create('destinationrules.networking.istio.io', obj('DestinationRule', 'networking.istio.io/v1beta1', 'istio', 'pay', { host: 'pay', subsets: [{ name: 'stable', labels: { track: 'stable' } }, { name: 'canary', labels: { track: 'canary' } }] }));
-    h.store.create('virtualservices.networking.istio.io', obj('VirtualService', 'networking.istio.io/v1beta1', 'istio', 'pay', { hosts: ['pay'], http: [{ route: [{ destination: { host: 'pay', subset: 'stable' }, weight: 90 }, { destination: { host: 'pay.istio.svc.cluster.local', subset: 'canary' }, weight: 10 }] }] }));
+    h.store.create('virtualservices.networking.istio.io', obj('VirtualService', 'networking.istio.io/v1beta1', 'istio', 'pay', { hosts: ['pay'], http: [{ match: [{ headers: { 'x-canary': { exact: 'always' } } }], route: [{ destination: { host: 'pay', subset: 'canary' } }] }, { route: [{ destination: { host: 'pay', subset: 'stable' }, weight: 90 }, { destination: { host: 'pay.istio.svc.cluster.local', subset: 'canary' }, weight: 10 }] }] }));
     await ready(h, 'istio', 4);
     const s = shares(h, 'istio');
     near(s.stable, 0.9);
     near(s.canary, 0.1);
     // Moving the weights moves the traffic.
     h.store.modify('virtualservices.networking.istio.io', 'istio', 'pay', (vs) => {
-      const route = (vs.spec as { http: { route: { weight: number }[] }[] }).http[0].route;
+      const route = (vs.spec as { http: { route: { weight: number }[] }[] }).http[1].route;
       route[0].weight = 0;
       route[1].weight = 100;
     });
@@ -109,7 +109,7 @@ describe('sandbox traffic routing', () => {
     twoVersions(h, 'gw', 'search');
     h.store.create('services', service('gw', 'search-stable', { app: 'search', track: 'stable' }));
     h.store.create('services', service('gw', 'search-canary', { app: 'search', track: 'canary' }));
-    h.store.create('httproutes.gateway.networking.k8s.io', obj('HTTPRoute', 'gateway.networking.k8s.io/v1', 'gw', 'search', { parentRefs: [{ name: 'public' }], rules: [{ backendRefs: [{ name: 'search-stable', port: 80, weight: 80 }, { name: 'search-canary', port: 80, weight: 20 }] }] }));
+    h.store.create('httproutes.gateway.networking.k8s.io', obj('HTTPRoute', 'gateway.networking.k8s.io/v1', 'gw', 'search', { parentRefs: [{ name: 'public' }], rules: [{ matches: [{ headers: [{ name: 'x-canary', value: 'always' }] }], backendRefs: [{ name: 'search-canary', port: 80 }] }, { backendRefs: [{ name: 'search-stable', port: 80, weight: 80 }, { name: 'search-canary', port: 80, weight: 20 }] }] }));
     await ready(h, 'gw', 4);
     const s = shares(h, 'gw');
     near(s.stable, 0.8);
