@@ -11,7 +11,8 @@
 // behaviour decides its status code and latency, recorded in the pod's metrics. Deterministic for a
 // given seed. Entry points: each HTTPRoute, primary Ingress, VirtualService and TrafficSplit, and each
 // Service that is none of: a backend of one of those, a narrower copy of another Service's selector
-// (e.g. `web-canary` selecting `app=web,track=canary` next to `web`), named `*-preview`, or annotated
+// (e.g. `web-canary` selecting `app=web,track=canary` next to `web`), named `*-preview`, labelled
+// `kube-delivery.dev/managed-by` (the engine's per-version Services), or annotated
 // `sandbox.kube-delivery.dev/traffic: "none"`. `sandbox.kube-delivery.dev/rps: "N"` on the entry sets
 // its rate.
 import type { KubeObject, Store } from '../api/store';
@@ -25,6 +26,8 @@ import type { MetricsRegistry, PodIdentity } from './metrics';
 
 export const RPS_ANNOTATION = 'sandbox.kube-delivery.dev/rps';
 export const TRAFFIC_ANNOTATION = 'sandbox.kube-delivery.dev/traffic';
+/** The label Kube Delivery puts on everything it creates. */
+export const MANAGED_BY_LABEL = 'kube-delivery.dev/managed-by';
 const CANARY = 'nginx.ingress.kubernetes.io/canary';
 const CANARY_WEIGHT = 'nginx.ingress.kubernetes.io/canary-weight';
 /** Namespaces that never get synthetic traffic. */
@@ -167,6 +170,9 @@ export function entryPoints(ns: string, src: RouteSources, defaultRps: number): 
     const sel = serviceSelector(svc);
     if (!sel || vsHosted.has(name) || backends.has(name)) continue;
     if (name.endsWith('-preview') || svc.metadata.annotations?.[TRAFFIC_ANNOTATION] === 'none') continue;
+    // Per-version helper Services Kube Delivery creates (canary, baseline, preview) are reached by tests
+    // and routes, never by users directly.
+    if (svc.metadata.labels?.[MANAGED_BY_LABEL] !== undefined) continue;
     const narrower = src.services.some((o) => {
       const os = serviceSelector(o);
       return o !== svc && os && Object.keys(os).length < Object.keys(sel).length && isSubset(os, sel);

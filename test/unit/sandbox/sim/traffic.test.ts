@@ -61,11 +61,11 @@ describe('sandbox traffic routing', () => {
   });
 
   it('entry points: backends and narrower or preview Services get no stream of their own', () => {
-    const svc = (name: string, selector: Record<string, string>, ann?: Record<string, string>) => ({ ...service('a', name, selector), metadata: { name, namespace: 'a', ...(ann ? { annotations: ann } : {}) } });
+    const svc = (name: string, selector: Record<string, string>, ann?: Record<string, string>, labels?: Record<string, string>) => ({ ...service('a', name, selector), metadata: { name, namespace: 'a', ...(ann ? { annotations: ann } : {}), ...(labels ? { labels } : {}) } });
     const eps = entryPoints(
       'a',
       {
-        services: [svc('web', { app: 'web' }), svc('web-canary', { app: 'web', track: 'canary' }), svc('profile', { app: 'profile', color: 'blue' }), svc('profile-preview', { app: 'profile', color: 'green' }), svc('quiet', { app: 'q' }, { 'sandbox.kube-delivery.dev/traffic': 'none' }), svc('s1', { app: 's', v: '1' }), svc('s2', { app: 's', v: '2' })],
+        services: [svc('web', { app: 'web' }), svc('web-canary', { app: 'web', track: 'canary' }), svc('profile', { app: 'profile', color: 'blue' }), svc('profile-preview', { app: 'profile', color: 'green' }), svc('quiet', { app: 'q' }, { 'sandbox.kube-delivery.dev/traffic': 'none' }), svc('s1', { app: 's', v: '1' }), svc('s2', { app: 's', v: '2' }), svc('web-canary2', { 'kube-delivery.dev/pipeline': 'web', 'kube-delivery.dev/track': 'canary' }, undefined, { 'kube-delivery.dev/managed-by': 'kube-delivery' })],
         httpRoutes: [obj('HTTPRoute', 'gateway.networking.k8s.io/v1', 'a', 'search', { rules: [{ backendRefs: [{ name: 's1', weight: 3 }, { name: 's2' }] }] }, { 'sandbox.kube-delivery.dev/rps': '7' })],
         ingresses: [],
         virtualServices: [],
