@@ -28,6 +28,8 @@ export interface ActionOptions {
   image?: string;
   /** Who asks (shown in the record's events): "vscode:alice", "cli:ci-42". */
   actor?: string;
+  /** For start/retry: false records the run without driving it here (another client will). Default true. */
+  drive?: boolean;
 }
 
 /** Result of a request: errors are values at this edge. */

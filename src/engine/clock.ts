@@ -81,3 +81,14 @@ export function delay(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
 }
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A clock running `speed` times faster than the wall clock from `start` (to follow a sped-up sandbox). */
+export function scaledClock(start: number, speed: number): Clock {
+  const wall0 = Date.now();
+  const s = speed > 0 ? speed : 1;
+  return {
+    now: () => Math.floor(start + (Date.now() - wall0) * s),
+    setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms / s),
+    clearTimeout: (h) => systemClock.clearTimeout(h),
+  };
+}

@@ -1,0 +1,274 @@
+// RolloutService: the engine's public face. Sessions are shared per (pipeline, environment, context) and
+// reference-counted by watchers; requests are validated (protected environments, `after` order) before
+// anything is written. The cluster connection is injected, so this module never loads client-node.
+import type { Pipeline } from '../deployfile/model';
+import type { ActionOptions, ActionResult, ClusterAccess, Disposable, RolloutService, RolloutTarget } from './api';
+import { systemClock, type Clock } from './clock';
+import { makePlan, type Plan } from './plan';
+import type { KubeOps } from './ports';
+import { parseDoc, isTerminal } from './record';
+import { RolloutSession, toActError } from './session';
+import type { RolloutAction, RolloutSnapshot } from './snapshot';
+import { buildSnapshot } from './view';
+import { emptyFacts } from './facts';
+import { emptyDoc } from './record';
+
+export type Connector = (access: ClusterAccess, context: string) => { ok: true; ops: KubeOps } | { ok: false; message: string };
+
+export interface EngineOptions {
+  access?: ClusterAccess;
+  connect: Connector;
+  /** The engine's time; may depend on the cluster (a sped-up sandbox). */
+  clock?: Clock | ((ops: KubeOps) => Promise<Clock>);
+  /** Who drives, in the Lease and the record ("cli:host:pid"). */
+  identity?: string;
+  leaseDurationMs?: number;
+  /** False: never drive (restricted workspaces, read-only views). */
+  canDrive?: boolean;
+  log?: (message: string) => void;
+}
+
+const WRITES: RolloutAction[] = ['start', 'promote', 'promoteFull', 'abort', 'pause', 'resume', 'retry'];
+
+interface Entry {
+  session: RolloutSession;
+  refs: number;
+  ops: KubeOps;
+}
+
+export class EngineService implements RolloutService {
+  private sessions = new Map<string, Promise<Entry>>();
+  private connections = new Map<string, KubeOps>();
+  private clocks = new Map<string, Promise<Clock>>();
+  private readonly access: ClusterAccess;
+  constructor(private readonly opts: EngineOptions) {
+    this.access = opts.access ?? {};
+  }
+
+  private contextOf(plan: Plan): string {
+    return this.access.context || plan.context;
+  }
+
+  private ops(context: string): KubeOps {
+    let ops = this.connections.get(context);
+    if (!ops) {
+      const c = this.opts.connect(this.access, context);
+      if (!c.ok) throw new ConnectError(c.message);
+      ops = c.ops;
+      this.connections.set(context, ops);
+    }
+    return ops;
+  }
+
+  private clockFor(context: string, ops: KubeOps): Promise<Clock> {
+    const c = this.opts.clock;
+    if (!c) return Promise.resolve(systemClock);
+    if (typeof c !== 'function') return Promise.resolve(c);
+    let p = this.clocks.get(context);
+    if (!p) {
+      p = c(ops).catch(() => systemClock);
+      this.clocks.set(context, p);
+    }
+    return p;
+  }
+
+  private key(p: Pipeline, env: string, context: string): string {
+    return `${context}\u0000${env}\u0000${p.name}\u0000${p.file}\u0000${p.documentIndex}`;
+  }
+
+  /** The session for a target, created on first use. */
+  async session(target: RolloutTarget): Promise<{ entry: Entry; plan: Plan; release: () => void }> {
+    const pr = makePlan(target.pipeline, target.environment);
+    if (!pr.ok) throw new PlanError(pr.message);
+    const plan = { ...pr.plan, context: this.contextOf(pr.plan) };
+    const key = this.key(target.pipeline, target.environment, plan.context);
+    let e = this.sessions.get(key);
+    if (!e) {
+      e = (async () => {
+        const ops = this.ops(plan.context);
+        const clock = await this.clockFor(plan.context, ops);
+        const session = new RolloutSession({ plan, ops, clock, identity: this.opts.identity ?? `kube-delivery:${process.pid}`, leaseDurationMs: this.opts.leaseDurationMs, canDrive: this.opts.canDrive, log: this.opts.log });
+        await session.open();
+        return { session, refs: 0, ops };
+      })();
+      this.sessions.set(key, e);
+      e.catch(() => this.sessions.delete(key));
+    }
+    const entry = await e;
+    entry.refs++;
+    let released = false;
+    return {
+      entry,
+      plan,
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.refs--;
+        // Keep a driving session alive: the run must go on while this service lives.
+        if (entry.refs <= 0 && !entry.session.isDriver) {
+          this.sessions.delete(key);
+          void entry.session.dispose();
+        }
+      },
+    };
+  }
+
+  async status(target: RolloutTarget): Promise<RolloutSnapshot> {
+    try {
+      const { entry, release } = await this.session(target);
+      const s = entry.session.snapshot();
+      release();
+      return s;
+    } catch (err) {
+      return this.errorSnapshot(target, err);
+    }
+  }
+
+  private errorSnapshot(target: RolloutTarget, err: unknown): RolloutSnapshot {
+    const pr = makePlan(target.pipeline, target.environment);
+    const kind = err instanceof PlanError ? 'invalid' : err instanceof ConnectError ? 'unreachable' : 'other';
+    const message = err instanceof Error ? err.message : String(err);
+    if (!pr.ok) {
+      const env = target.pipeline.environments[0];
+      return {
+        pipeline: target.pipeline.name,
+        environment: target.environment,
+        context: env?.context ?? '',
+        namespace: env?.namespace ?? '',
+        strategy: target.pipeline.strategy.type,
+        seq: 0,
+        phase: 'idle',
+        reason: message,
+        updatedAt: new Date().toISOString(),
+        stage: { index: 0, count: 0 },
+        stages: [],
+        weights: { requested: { canary: 0, baseline: 0, current: 100 }, actual: { canary: 0, baseline: 0, current: 100 } },
+        versions: [],
+        analysis: [],
+        tests: [],
+        timeline: [],
+        events: [],
+        actions: { start: { allowed: false, reason: message }, promote: { allowed: false }, promoteFull: { allowed: false }, abort: { allowed: false }, pause: { allowed: false }, resume: { allowed: false }, retry: { allowed: false } },
+        history: [],
+        error: { kind: 'invalid', message },
+      };
+    }
+    const s = buildSnapshot({ plan: pr.plan, doc: emptyDoc(pr.plan.pipeline), facts: emptyFacts(), now: Date.now(), seq: 0, error: { kind, message } });
+    return { ...s, reason: message };
+  }
+
+  watch(target: RolloutTarget, listener: (snapshot: RolloutSnapshot) => void): Disposable {
+    let disposed = false;
+    let off = () => {};
+    let release = () => {};
+    this.session(target).then(
+      (s) => {
+        release = s.release;
+        if (disposed) return release();
+        off = s.entry.session.subscribe(listener);
+      },
+      (err) => {
+        if (!disposed) listener(this.errorSnapshot(target, err));
+      },
+    );
+    return {
+      dispose: () => {
+        disposed = true;
+        off();
+        release();
+      },
+    };
+  }
+
+  async act(target: RolloutTarget, action: RolloutAction, options: ActionOptions = {}): Promise<ActionResult> {
+    const pr = makePlan(target.pipeline, target.environment);
+    if (!pr.ok) return { ok: false, code: 'invalid', message: pr.message };
+    const env = pr.plan.environment;
+    if (WRITES.includes(action) && env.protected && options.confirm !== env.name) {
+      return { ok: false, code: 'needsConfirmation', message: `environment '${env.name}' is protected: confirm with its name (--confirm ${env.name}) to ${action}` };
+    }
+    let s: Awaited<ReturnType<EngineService['session']>>;
+    try {
+      s = await this.session(target);
+    } catch (err) {
+      if (err instanceof ConnectError) return { ok: false, code: 'unreachable', message: err.message };
+      if (err instanceof PlanError) return { ok: false, code: 'invalid', message: err.message };
+      return toActError(err);
+    }
+    const { entry, plan } = s;
+    const actor = options.actor ?? this.opts.identity ?? 'kube-delivery';
+    try {
+      let out;
+      if (action === 'start' || action === 'retry') {
+        let image = options.image ?? target.pipeline.image;
+        if (action === 'retry') {
+          const doc = entry.session.record;
+          const last = doc.current ?? undefined;
+          if (!last) return { ok: false, code: 'notAllowed', message: 'nothing to retry: no earlier run' };
+          if (!isTerminal(last.phase)) return { ok: false, code: 'notAllowed', message: 'a run is in progress' };
+          if (last.phase === 'succeeded') return { ok: false, code: 'notAllowed', message: 'the last run succeeded; use start for a new image' };
+          image = options.image ?? last.image;
+        }
+        const after = await this.checkAfter(target.pipeline, plan, image);
+        if (after) return after;
+        out = await entry.session.start(image, actor, { drive: options.drive !== false });
+      } else {
+        out = await entry.session.act(action, actor);
+      }
+      if (!out.ok) return { ok: false, code: out.code, message: out.message };
+      return { ok: true, snapshot: entry.session.snapshot() };
+    } catch (err) {
+      return toActError(err);
+    } finally {
+      s.release();
+    }
+  }
+
+  /** `after`: the environment it follows must have succeeded with this image. */
+  private async checkAfter(p: Pipeline, plan: Plan, image: string): Promise<ActionResult | undefined> {
+    const name = plan.environment.after;
+    if (!name) return undefined;
+    const prev = p.environments.find((e) => e.name === name);
+    if (!prev) return { ok: false, code: 'invalid', message: `environment '${plan.environment.name}' runs after '${name}', which is not defined` };
+    let ops: KubeOps;
+    try {
+      ops = this.ops(this.access.context && this.access.context === plan.context ? prev.context : prev.context);
+    } catch (err) {
+      return { ok: false, code: 'unreachable', message: `cannot check that '${name}' succeeded first: ${(err as Error).message}` };
+    }
+    try {
+      const cm = await ops.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: prev.namespace, name: plan.names.record });
+      const parsed = parseDoc(p.name, cm?.data, `ConfigMap ${prev.namespace}/${plan.names.record}`);
+      if (!parsed.ok) return { ok: false, code: 'invalid', message: parsed.message };
+      const runs = [...(parsed.doc.current ? [{ image: parsed.doc.current.image, phase: parsed.doc.current.phase }] : []), ...parsed.doc.history];
+      if (runs.some((r) => r.phase === 'succeeded' && r.image === image)) return undefined;
+      const last = runs[0];
+      return { ok: false, code: 'notAllowed', message: `'${plan.environment.name}' runs after '${name}': roll out ${image} to ${name} first (last ${name} run: ${last ? `${last.phase} ${last.image}` : 'none'})` };
+    } catch (err) {
+      const e = toActError(err);
+      return { ok: false, code: e.code === 'conflict' ? 'other' : e.code, message: `cannot check that '${name}' succeeded first: ${e.message}` };
+    }
+  }
+
+  /** Waits until the sessions this service drives have stopped (their runs ended or were handed over). */
+  async drained(): Promise<void> {
+    for (const e of this.sessions.values()) {
+      const entry = await e.catch(() => undefined);
+      if (entry) await entry.session.loopDone;
+    }
+  }
+
+  dispose(): void {
+    for (const e of this.sessions.values()) void e.then((x) => x.session.dispose(), () => undefined);
+    this.sessions.clear();
+    for (const ops of this.connections.values()) ops.dispose();
+    this.connections.clear();
+  }
+}
+
+class ConnectError extends Error {}
+class PlanError extends Error {}
+
+export function createRolloutService(opts: EngineOptions): EngineService {
+  return new EngineService(opts);
+}

@@ -1,0 +1,197 @@
+// A small HTTP client for the Kubernetes API: every request has a timeout (AbortSignal), failures become
+// KubeErrors phrased for humans, and requests are counted (benchmarks check there is no polling).
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeError, type RequestStats } from '../engine/ports';
+import { httpError, networkError, type ClusterIdentity, type RequestDescription } from './errors';
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+/** Credentials from exec plugins and token files expire: re-read them this often. */
+const AUTH_REFRESH_MS = 5 * 60_000;
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  timeoutMs?: number;
+  describe: RequestDescription;
+  /** Non-2xx statuses whose body is still the answer (Prometheus errors come as 400/422 JSON). */
+  acceptStatus?: number[];
+}
+
+export interface StreamHandle {
+  abort(): void;
+}
+
+export class KubeHttp {
+  readonly context: string;
+  readonly server: string;
+  private auth?: { agent: http.Agent; headers: Record<string, string>; at: number };
+  private counts: RequestStats = { total: 0, byVerb: {} };
+  private agents = new Set<http.Agent>();
+
+  constructor(
+    private readonly kc: KubeConfig,
+    readonly identity: ClusterIdentity,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.context = identity.context;
+    this.server = identity.server.replace(/\/+$/, '');
+  }
+
+  stats(): RequestStats {
+    return { total: this.counts.total, byVerb: { ...this.counts.byVerb } };
+  }
+
+  private async options(): Promise<{ agent: http.Agent; headers: Record<string, string> }> {
+    if (this.auth && this.now() - this.auth.at < AUTH_REFRESH_MS) return this.auth;
+    const opts: https.RequestOptions = {};
+    try {
+      await this.kc.applyToHTTPSOptions(opts);
+    } catch (err) {
+      throw new KubeError(`cannot use the credentials of context '${this.context}': ${(err as Error).message}`, 'forbidden', 0, false);
+    }
+    const agent = opts.agent as http.Agent;
+    // Reuse connections: the client-node agent does not keep them alive by default.
+    (agent as unknown as { keepAlive: boolean }).keepAlive = true;
+    (agent as unknown as { options: { keepAlive?: boolean } }).options.keepAlive = true;
+    this.agents.add(agent);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    this.auth = { agent, headers, at: this.now() };
+    return this.auth;
+  }
+
+  url(path: string, query?: HttpRequest['query']): URL {
+    const u = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
+    return u;
+  }
+
+  private count(verb: string) {
+    this.counts.total++;
+    this.counts.byVerb[verb] = (this.counts.byVerb[verb] ?? 0) + 1;
+  }
+
+  /** One request; resolves with the parsed JSON (or text for non-JSON answers). */
+  async request<T = unknown>(req: HttpRequest): Promise<T> {
+    const { agent, headers } = await this.options();
+    const u = this.url(req.path, req.query);
+    const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+    this.count(req.describe.verb);
+    const lib = u.protocol === 'http:' ? http : https;
+    return new Promise<T>((resolve, reject) => {
+      const r = lib.request(
+        u,
+        {
+          method: req.method,
+          agent,
+          signal: AbortSignal.timeout(timeoutMs),
+          headers: {
+            ...headers,
+            Accept: req.accept ?? 'application/json',
+            ...(body !== undefined ? { 'Content-Type': req.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (err) => reject(networkError(err, req.describe, this.identity, timeoutMs)));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            if ((status < 200 || status >= 300) && !req.acceptStatus?.includes(status)) return reject(httpError(status, text, req.describe, this.identity));
+            const ct = String(res.headers['content-type'] ?? '');
+            if (ct.includes('json')) {
+              try {
+                return resolve(JSON.parse(text) as T);
+              } catch {
+                return reject(new KubeError(`${req.describe.verb} ${req.describe.resource}: the server sent invalid JSON`, 'other', status, true));
+              }
+            }
+            resolve(text as unknown as T);
+          });
+        },
+      );
+      r.on('error', (err) => reject(networkError(err, req.describe, this.identity, timeoutMs)));
+      if (body !== undefined) r.write(body);
+      r.end();
+    });
+  }
+
+  /**
+   * A streaming GET (watch): calls onLine per newline-delimited line; onEnd(err?) once when the stream
+   * ends, fails or is aborted. The first response must arrive within connectTimeoutMs.
+   */
+  stream(path: string, query: HttpRequest['query'], describe: RequestDescription, onLine: (line: string) => void, onEnd: (err?: KubeError) => void, connectTimeoutMs = DEFAULT_TIMEOUT_MS): StreamHandle {
+    const ac = new AbortController();
+    let ended = false;
+    const end = (err?: KubeError) => {
+      if (ended) return;
+      ended = true;
+      onEnd(err);
+    };
+    this.count(describe.verb);
+    void this.options().then(
+      ({ agent, headers }) => {
+        if (ac.signal.aborted) return end();
+        const u = this.url(path, query);
+        const lib = u.protocol === 'http:' ? http : https;
+        const connectTimer = setTimeout(() => ac.abort(new DOMException('timeout', 'TimeoutError')), connectTimeoutMs);
+        connectTimer.unref?.();
+        const r = lib.request(u, { method: 'GET', agent, signal: ac.signal, headers: { ...headers, Accept: 'application/json' } }, (res) => {
+          clearTimeout(connectTimer);
+          const status = res.statusCode ?? 0;
+          if (status !== 200) {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => end(httpError(status, Buffer.concat(chunks).toString('utf8'), describe, this.identity)));
+            res.on('error', () => end(httpError(status, '', describe, this.identity)));
+            return;
+          }
+          let buf = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            buf += c;
+            let i: number;
+            while ((i = buf.indexOf('\n')) >= 0) {
+              const line = buf.slice(0, i).trim();
+              buf = buf.slice(i + 1);
+              if (line) onLine(line);
+            }
+          });
+          res.on('end', () => {
+            if (buf.trim()) onLine(buf.trim());
+            end();
+          });
+          res.on('error', (err) => end(ac.signal.aborted ? undefined : networkError(err, describe, this.identity, connectTimeoutMs)));
+          res.on('close', () => end());
+        });
+        r.on('error', (err) => {
+          clearTimeout(connectTimer);
+          end(ac.signal.aborted && !(ac.signal.reason instanceof DOMException && ac.signal.reason.name === 'TimeoutError') ? undefined : networkError(ac.signal.reason ?? err, describe, this.identity, connectTimeoutMs));
+        });
+        r.end();
+      },
+      (err) => end(err instanceof KubeError ? err : networkError(err, describe, this.identity, connectTimeoutMs)),
+    );
+    return {
+      abort: () => {
+        ac.abort();
+        end();
+      },
+    };
+  }
+
+  dispose(): void {
+    for (const a of this.agents) a.destroy();
+    this.agents.clear();
+    this.auth = undefined;
+  }
+}
