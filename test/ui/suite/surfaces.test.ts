@@ -1,0 +1,184 @@
+// The Environments tree as a user drives it in the real workbench, against a sandbox cluster this test
+// starts (twenty times real time) and points the extension at through the `kubeDelivery.kubeconfig`
+// setting, checking the cluster through its Kubernetes API:
+// - open the sidebar and see the environments of examples/;
+// - start a canary from the tree's context menu, watch the pipeline's description advance, see the
+//   badge while it waits for promotion, promote with the inline action, and it completes;
+// - a failing image rolls back on its own and the Problems panel shows the gate's diagnostic;
+// - a second browser page on the same rollout observes it live and aborts it.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/index';
+import { repoRoot, UI_TIMEOUT, useWorkbench, type Workbench } from '../harness';
+
+const ROLLOUT_TIMEOUT = 240_000;
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = ROLLOUT_TIMEOUT): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function stableImage(sb: Sandbox, ns: string, name: string): Promise<string | undefined> {
+  const res = await fetch(`${sb.url}/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
+  if (!res.ok) return undefined;
+  const d = (await res.json()) as { spec: { template: { spec: { containers: { image: string }[] } } } };
+  return d.spec.template.spec.containers[0].image;
+}
+
+async function deploymentExists(sb: Sandbox, ns: string, name: string): Promise<boolean> {
+  const res = await fetch(`${sb.url}/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
+  return res.ok;
+}
+
+/** The tree row of `pipeline` under `environment` (level 2 under the level-1 environment row). */
+async function pipelineRow(page: Page, environment: string, pipeline: string): Promise<Locator> {
+  const rows = page.locator('.sidebar .monaco-list-row');
+  const envRow = rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${environment}$`) }) }).first();
+  await envRow.waitFor({ timeout: UI_TIMEOUT });
+  if ((await envRow.getAttribute('aria-expanded')) === 'false') await envRow.click();
+  return until(`row ${pipeline} under ${environment}`, async () => {
+    let inEnv = false;
+    for (const r of await rows.all()) {
+      const level = await r.getAttribute('aria-level');
+      const label = (await r.locator('.label-name').first().innerText().catch(() => '')).trim();
+      if (level === '1') inEnv = label === environment;
+      else if (inEnv && level === '2' && label === pipeline) return r;
+    }
+    return undefined;
+  }, UI_TIMEOUT);
+}
+
+async function description(row: Locator): Promise<string> {
+  return (await row.locator('.label-description').first().innerText().catch(() => '')).trim();
+}
+
+/** Waits until the row's description matches, returning every distinct description seen on the way. */
+async function waitDescription(page: Page, env: string, pipeline: string, re: RegExp, seen: string[] = [], timeoutMs = ROLLOUT_TIMEOUT): Promise<string[]> {
+  await until(`${pipeline} in ${env}: description ${re}`, async () => {
+    const d = await description(await pipelineRow(page, env, pipeline));
+    if (d && seen.at(-1) !== d) seen.push(d);
+    return re.test(d);
+  }, timeoutMs);
+  return seen;
+}
+
+async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const entry = page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: new RegExp(`^${item}`) }).first();
+  await entry.waitFor({ timeout: UI_TIMEOUT });
+  await entry.click();
+}
+
+async function inlineAction(row: Locator, title: string): Promise<void> {
+  await row.hover();
+  const action = row.locator(`.actions .action-label[aria-label^="${title}"]`).first();
+  await action.waitFor({ timeout: UI_TIMEOUT });
+  await action.click();
+}
+
+async function acceptImage(page: Page, image?: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  if (image) await input.fill(image);
+  await input.press('Enter');
+  await input.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+}
+
+async function badge(page: Page): Promise<string> {
+  const b = page.locator('.activitybar .action-item:has(a[aria-label^="Kube Delivery"]) .badge .badge-content').first();
+  if (!(await b.count())) return '';
+  return (await b.innerText().catch(() => '')).trim();
+}
+
+describe('Environments tree in the workbench', function () {
+  this.timeout(900_000);
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ui-surf-ws-'));
+  fs.cpSync(path.join(repoRoot, 'examples'), workspace, { recursive: true });
+  const kubeconfigPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ui-surf-kc-')), 'config');
+  let sb: Sandbox;
+
+  before(async function () {
+    this.timeout(120_000);
+    sb = await startSandbox({ port: 0, speed: 20, seed: workspace, kubeconfigPath, contextName: 'sandbox' });
+  });
+  const wb = useWorkbench({ label: 'surfaces', workspaceTemplate: workspace, settings: { 'kubeDelivery.kubeconfig': kubeconfigPath } });
+  after(async () => {
+    await sb?.close();
+    fs.rmSync(workspace, { recursive: true, force: true });
+    fs.rmSync(path.dirname(kubeconfigPath), { recursive: true, force: true });
+  });
+
+  it('shows the environments and pipelines of examples/', async () => {
+    const w: Workbench = wb();
+    await w.openViewContainer('Kube Delivery');
+    const labels = await until('environments in the tree', async () => {
+      const l = await w.treeLabels();
+      return l.includes('staging') && l.includes('production') && l.includes('checkout') ? l : undefined;
+    }, UI_TIMEOUT);
+    for (const p of ['hello', 'checkout', 'payments', 'search', 'profile']) assert.ok(labels.includes(p), `${p} in ${labels.join(', ')}`);
+    const row = await pipelineRow(w.page, 'staging', 'checkout');
+    await until('checkout status', async () => /idle|never deployed|healthy/.test(await description(row)), UI_TIMEOUT);
+    await w.screenshot('surfaces-tree');
+  });
+
+  it('starts a canary from the context menu, badges the wait, promotes inline, and completes', async () => {
+    const w = wb();
+    const page = w.page;
+    const row = await pipelineRow(page, 'staging', 'checkout');
+    await contextMenu(page, row, 'Start Rollout');
+    await acceptImage(page, 'registry.example.com/checkout:1.9.0');
+    const seen = await waitDescription(page, 'staging', 'checkout', /waiting for (promotion|you)|promot/i);
+    assert.ok(seen.length >= 2, `the description advanced: ${seen.join(' → ')}`);
+    await until('badge 1', async () => (await badge(page)) === '1', UI_TIMEOUT);
+    await w.screenshot('surfaces-waiting');
+    await inlineAction(await pipelineRow(page, 'staging', 'checkout'), 'Promote to Next Stage');
+    await waitDescription(page, 'staging', 'checkout', /healthy|succeeded/i, seen);
+    assert.equal(await stableImage(sb, 'checkout-staging', 'checkout'), 'registry.example.com/checkout:1.9.0');
+    await until('badge cleared', async () => (await badge(page)) === '', UI_TIMEOUT);
+  });
+
+  it('rolls a failing image back on its own and shows the failed gate in Problems', async () => {
+    const w = wb();
+    const page = w.page;
+    await contextMenu(page, await pipelineRow(page, 'staging', 'checkout'), 'Start Rollout');
+    await acceptImage(page, 'registry.example.com/checkout:2.0.0-errors');
+    await waitDescription(page, 'staging', 'checkout', /rolled back/i);
+    assert.equal(await stableImage(sb, 'checkout-staging', 'checkout'), 'registry.example.com/checkout:1.9.0');
+    await w.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+    const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'rolled back' }).first();
+    await problem.waitFor({ timeout: UI_TIMEOUT });
+    assert.match(await problem.innerText(), /rolled back: .*(success rate|latency).*check \d+ of \d+ at \d\d:\d\d/);
+    await w.screenshot('surfaces-rolled-back');
+  });
+
+  it('a second window observes the rollout live and can abort it', async () => {
+    const w = wb();
+    const page = w.page;
+    await contextMenu(page, await pipelineRow(page, 'staging', 'checkout'), 'Start Rollout');
+    await acceptImage(page, 'registry.example.com/checkout:2.1.0');
+    const other = await w.newPage();
+    await w.openViewContainer('Kube Delivery', other);
+    const seenOther = await waitDescription(other, 'staging', 'checkout', /stage \d+\/\d+/);
+    assert.ok(seenOther.length >= 1);
+    await until('canary exists', async () => deploymentExists(sb, 'checkout-staging', 'checkout-canary'));
+    await inlineAction(await pipelineRow(other, 'staging', 'checkout'), 'Abort Rollout');
+    await waitDescription(other, 'staging', 'checkout', /aborted/i);
+    await waitDescription(page, 'staging', 'checkout', /aborted/i);
+    assert.equal(await stableImage(sb, 'checkout-staging', 'checkout'), 'registry.example.com/checkout:1.9.0');
+    await w.screenshot('surfaces-aborted-from-second-window', other);
+    await other.close();
+  });
+});
