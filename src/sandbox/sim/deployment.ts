@@ -360,7 +360,7 @@ function reconcileOldReplicaSets(ctx: ControllerContext, d: KubeObject, oldRSs: 
   const oldPods = oldRSs.reduce((n, rs) => n + rsReplicas(rs), 0);
   if (oldPods === 0) return false;
   const all = [...oldRSs, newRS];
-  let allPods = all.reduce((n, rs) => n + rsReplicas(rs), 0);
+  const allPods = all.reduce((n, rs) => n + rsReplicas(rs), 0);
   const replicas = replicasOf(d);
   const { unavailable } = fenceOf(d);
   const minAvailable = replicas - unavailable;
@@ -380,7 +380,6 @@ function reconcileOldReplicaSets(ctx: ControllerContext, d: KubeObject, oldRSs: 
     current.set(rs.metadata.uid!, scaleRS(ctx, d, rs, r - down));
     cleaned += down;
   }
-  allPods -= cleaned;
 
   // Then scale down available old replicas while keeping minAvailable (scaleDownOldReplicaSetsForRollingUpdate).
   const olds = [...current.values()];
@@ -397,7 +396,6 @@ function reconcileOldReplicaSets(ctx: ControllerContext, d: KubeObject, oldRSs: 
       scaled += down;
     }
   }
-  void allPods;
   return cleaned + scaled > 0;
 }
 
@@ -467,7 +465,7 @@ function syncScaleOnly(ctx: ControllerContext, d: KubeObject, rsList: KubeObject
   }
   const fresh = refreshed(ctx, all);
   const freshNew = newRS ? fresh.find((r) => r.metadata.uid === newRS.metadata.uid) : undefined;
-  if (((d.spec ?? {}) as DeploymentSpec).paused) writeStatus(ctx, d, calculateStatus(ctx, d, fresh, freshNew, true));
+  if (((d.spec ?? {}) as DeploymentSpec).paused) writeStatus(ctx, d, calculateStatus(ctx, d, fresh, freshNew));
   else syncRolloutStatus(ctx, d, fresh, freshNew);
 }
 
@@ -482,7 +480,7 @@ function cleanupDeployment(ctx: ControllerContext, d: KubeObject, oldRSs: KubeOb
   }
 }
 
-function calculateStatus(ctx: ControllerContext, d: KubeObject, all: KubeObject[], newRS: KubeObject | undefined, keepProgressing = false): DeploymentStatus {
+function calculateStatus(ctx: ControllerContext, d: KubeObject, all: KubeObject[], newRS: KubeObject | undefined): DeploymentStatus {
   const replicas = replicasOf(d);
   const actual = all.reduce((n, rs) => n + (rsStatus(rs).replicas ?? 0), 0);
   const specTotal = all.reduce((n, rs) => n + rsReplicas(rs), 0);
@@ -499,7 +497,6 @@ function calculateStatus(ctx: ControllerContext, d: KubeObject, all: KubeObject[
     conds = setCondition(conds, { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.', lastUpdateTime: undefined });
   }
   conds = stampNew(conds, 'Available', now);
-  void keepProgressing;
   return omitZero({
     observedGeneration: d.metadata.generation,
     replicas: actual,

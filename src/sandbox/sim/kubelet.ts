@@ -196,8 +196,8 @@ export class Kubelet {
     rec.podIP = `10.244.${1 + NODES.indexOf(rec.node)}.${(this.ipCounter++ % 250) + 2}`;
     rec.phase = 'Running';
     for (const c of rec.containers) {
-      this.event(rec, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`, 'kubelet', c.name);
-      this.event(rec, 'Normal', 'Created', `Created container ${c.name}`, 'kubelet', c.name);
+      this.event(rec, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`, 'kubelet');
+      this.event(rec, 'Normal', 'Created', `Created container ${c.name}`, 'kubelet');
       this.startContainer(rec, c, now);
     }
     this.write(rec);
@@ -211,7 +211,7 @@ export class Kubelet {
     const attempt: Attempt = { startedAt: now, lines: startupLines(rec, c, now) };
     c.attempts.push(attempt);
     if (c.attempts.length > 5) c.attempts.splice(0, c.attempts.length - 5);
-    this.event(rec, 'Normal', 'Started', `Started container ${c.name}`, 'kubelet', c.name);
+    this.event(rec, 'Normal', 'Started', `Started container ${c.name}`, 'kubelet');
     if (b.crash) {
       this.after(rec, b.crashAfterMs, () => this.containerExit(rec, c, b.crashExitCode, 'Error', crashLines(b)));
       return;
@@ -223,7 +223,7 @@ export class Kubelet {
     }
     if (b.unready) {
       this.after(rec, b.readyDelayMs, () => {
-        this.event(rec, 'Warning', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', 'kubelet', c.name);
+        this.event(rec, 'Warning', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', 'kubelet');
       });
       return;
     }
@@ -252,7 +252,7 @@ export class Kubelet {
     }
     c.state = 'backoff';
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(10, c.restarts));
-    this.event(rec, 'Warning', 'BackOff', 'Back-off restarting failed container', 'kubelet', c.name);
+    this.event(rec, 'Warning', 'BackOff', 'Back-off restarting failed container', 'kubelet');
     this.write(rec);
     this.after(rec, delay, () => {
       c.restarts++;
@@ -261,13 +261,11 @@ export class Kubelet {
     });
   }
 
-  private event(rec: PodRec, type: 'Normal' | 'Warning', reason: string, message: string, component: string, container?: string): void {
+  private event(rec: PodRec, type: 'Normal' | 'Warning', reason: string, message: string, component: string): void {
     if (!this.ctx.podEvents && type === 'Normal') return;
     const obj = this.ctx.store.tryGet('pods', rec.ns, rec.name);
     if (!obj) return;
-    const involved = container ? { ...obj, metadata: { ...obj.metadata } } : obj;
-    void container;
-    this.ctx.events.record(involved, type, reason, message, component === 'kubelet' ? { component, host: rec.node } : { component });
+    this.ctx.events.record(obj, type, reason, message, component === 'kubelet' ? { component, host: rec.node } : { component });
   }
 
   private cond(rec: PodRec, type: string, ok: boolean, now: number, reason?: string, message?: string): Condition {
