@@ -5,7 +5,7 @@ import 'uplot/dist/uPlot.min.css';
 import './dashboard.css';
 import type { RolloutSnapshot } from '../engine/snapshot';
 import { themeChanged, uplotCharts } from './charts';
-import { parseKey, parseWebviewState, PROTOCOL_VERSION, type RolloutKey, type WebviewMessage, type WebviewState } from './protocol';
+import { parseKey, parseWebviewState, PROTOCOL_VERSION, sameKey, type RolloutKey, type WebviewMessage, type WebviewState } from './protocol';
 import { DashboardView } from './view';
 
 interface VsCodeApi {
@@ -36,6 +36,8 @@ function boot(): void {
   let latest: RolloutSnapshot | undefined;
   const persist = () => {
     timer = undefined;
+    // A restored snapshot is kept until a newer one arrives, so a second reload still paints at once.
+    latest ??= restored?.snapshot && sameKey(restored.key, key) ? restored.snapshot : undefined;
     const snap = latest && latest.timeline.length > STATE_POINTS ? { ...latest, timeline: latest.timeline.slice(-STATE_POINTS) } : latest;
     const state: WebviewState = { version: PROTOCOL_VERSION, key, snapshot: snap };
     vscode.setState(state);
@@ -48,6 +50,8 @@ function boot(): void {
     },
   });
   (window as unknown as { kdDashboard: DashboardView }).kdDashboard = view;
+  // Save the key at once: a window reloaded before the first snapshot arrives must still restore the panel.
+  persist();
   const sameRollout = restored?.snapshot && restored.key.pipeline === key.pipeline && restored.key.environment === key.environment;
   if (sameRollout && restored?.snapshot) view.render(restored.snapshot);
   window.addEventListener('message', (ev: MessageEvent) => {

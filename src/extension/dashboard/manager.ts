@@ -59,6 +59,7 @@ export class DashboardManager implements vscode.Disposable {
   /** WebviewPanelSerializer: a reloaded window hands back the panel and the state the page saved. */
   async restore(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
     const saved = parseWebviewState(state);
+    this.log.info(`dashboard: restoring a panel after reload (${saved ? keyId(saved.key) : `unusable state: ${describeState(state)}`})`);
     panel.webview.options = { enableScripts: true, localResourceRoots: this.roots() };
     if (!saved) {
       panel.webview.html = messageHtml(panel.webview.cspSource, 'Kube Delivery', 'This dashboard could not be restored. Open it again from the Kube Delivery view.');
@@ -76,7 +77,6 @@ export class DashboardManager implements vscode.Disposable {
       panel.webview.html = messageHtml(panel.webview.cspSource, titleOf(key), `Pipeline ${key.pipeline} with environment ${key.environment} is no longer in this workspace's deploy files.`);
       return;
     }
-    this.log.info(`dashboard ${keyId(key)}: restored after reload`);
     this.attach(panel, key, pipeline);
   }
 
@@ -184,6 +184,15 @@ export class DashboardManager implements vscode.Disposable {
   dispose(): void {
     for (const p of [...this.panels.values()]) p.panel.dispose();
     this.panels.clear();
+  }
+}
+
+function describeState(state: unknown): string {
+  if (state === undefined || state === null) return 'none';
+  try {
+    return JSON.stringify(state).slice(0, 120);
+  } catch {
+    return typeof state;
   }
 }
 

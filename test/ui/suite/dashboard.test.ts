@@ -1,0 +1,208 @@
+// The rollout dashboard as a user sees it in the real workbench, against a sandbox cluster this test
+// starts itself (so it can check the cluster through the Kubernetes API) and points the extension at
+// through the `kubeDelivery.kubeconfig` setting:
+// - open the dashboard of a pipeline from the Environments tree's inline action; it comes back after
+//   a window reload;
+// - a running canary: header, stage and weights read from the webview's DOM; the chart's data advance;
+//   Promote clicked inside the webview advances the stage in the cluster; a screenshot for README;
+// - a failing canary shows the failed check with its value against the threshold.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/index';
+import { repoRoot, UI_TIMEOUT, useWorkbench, type Workbench } from '../harness';
+
+/** Long waits: a rollout stage with analysis takes minutes of cluster time on 2 shared cores. */
+const ROLLOUT_TIMEOUT = 240_000;
+
+function tempExamples(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ui-dash-ws-'));
+  fs.cpSync(path.join(repoRoot, 'examples'), dir, { recursive: true });
+  return dir;
+}
+
+/** Reads an object from the sandbox's API (its kubeconfig carries no credentials). */
+async function getObject(sb: Sandbox, apiPath: string): Promise<Record<string, unknown> | undefined> {
+  const res = await fetch(`${sb.url}${apiPath}`);
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`GET ${apiPath}: HTTP ${res.status}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+async function deployment(sb: Sandbox, ns: string, name: string): Promise<{ replicas: number; image: string } | undefined> {
+  const d = (await getObject(sb, `/apis/apps/v1/namespaces/${ns}/deployments/${name}`)) as
+    | { spec: { replicas?: number; template: { spec: { containers: { image: string }[] } } } }
+    | undefined;
+  if (!d) return undefined;
+  return { replicas: d.spec.replicas ?? 1, image: d.spec.template.spec.containers[0].image };
+}
+
+/** Polls a condition (no fixed sleeps) until it holds or the deadline passes. */
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = ROLLOUT_TIMEOUT): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Opens the dashboard of `pipeline` in `environment` with the tree row's inline action. */
+async function openFromTree(wb: Workbench, environment: string, pipeline: string): Promise<void> {
+  const page = wb.page;
+  await wb.openViewContainer('Kube Delivery');
+  const rows = page.locator('.sidebar .monaco-list-row');
+  const envRow = rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${environment}$`) }) }).first();
+  await envRow.waitFor({ timeout: UI_TIMEOUT });
+  if ((await envRow.getAttribute('aria-expanded')) === 'false') await envRow.click();
+  // The pipeline row right under the environment (level 2) with that name.
+  const pipelineRow = await until('the pipeline row under the environment', async () => {
+    const all = await rows.all();
+    let inEnv = false;
+    for (const r of all) {
+      const level = await r.getAttribute('aria-level');
+      const label = (await r.locator('.label-name').first().innerText().catch(() => '')).trim();
+      if (level === '1') inEnv = label === environment;
+      else if (inEnv && level === '2' && label === pipeline) return r;
+    }
+    return undefined;
+  }, UI_TIMEOUT);
+  await pipelineRow.hover();
+  await pipelineRow.locator('.actions .action-label[aria-label^="Open Dashboard"]').click();
+}
+
+async function dashboard(page: Page, pipeline: string, environment: string): Promise<FrameLocator> {
+  // The dashboard is the active editor: its page is the inner frame of the ready webview.
+  const tab = page.locator('.tabs-container .tab', { hasText: `Rollout: ${pipeline} → ${environment}` });
+  await tab.waitFor({ timeout: UI_TIMEOUT });
+  const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  await frame.locator('#app').waitFor({ timeout: UI_TIMEOUT });
+  return frame;
+}
+
+async function text(frame: FrameLocator, testId: string): Promise<string> {
+  return (await frame.locator(`[data-testid="${testId}"]`).first().innerText()).trim();
+}
+
+describe('rollout dashboard in the workbench', function () {
+  this.timeout(900_000);
+  const workspace = tempExamples();
+  const kubeconfigPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ui-dash-kc-')), 'config');
+  let sb: Sandbox;
+
+  before(async function () {
+    this.timeout(120_000);
+    // Twenty times real time: analysis checks scheduled every minute come every three seconds.
+    sb = await startSandbox({ port: 0, speed: 20, seed: workspace, kubeconfigPath, contextName: 'sandbox' });
+  });
+  const wb = useWorkbench({ label: 'dashboard', workspaceTemplate: workspace, settings: { 'kubeDelivery.kubeconfig': kubeconfigPath, 'window.restoreWindows': 'all' } });
+  after(async () => {
+    await sb?.close();
+    fs.rmSync(workspace, { recursive: true, force: true });
+    fs.rmSync(path.dirname(kubeconfigPath), { recursive: true, force: true });
+  });
+
+  it('opens from the tree and comes back after a window reload', async () => {
+    const w = wb();
+    await openFromTree(w, 'staging', 'checkout');
+    let frame = await dashboard(w.page, 'checkout', 'staging');
+    await frame.locator('#title, .loading').first().waitFor({ timeout: UI_TIMEOUT });
+    const before = await frame.locator('#title, .loading').first().innerText();
+    assert.match(before, /checkout/);
+    // Reload as a user does (the command lets the workbench save its editors first; a bare page reload
+    // may not).
+    const loaded = w.page.waitForEvent('load', { timeout: UI_TIMEOUT });
+    await w.runCommand('Developer: Reload Window');
+    await loaded;
+    await w.page.locator('.monaco-workbench').waitFor({ timeout: UI_TIMEOUT });
+    frame = await dashboard(w.page, 'checkout', 'staging');
+    await frame.locator('#title, .loading').first().waitFor({ timeout: UI_TIMEOUT });
+    assert.match(await frame.locator('#title, .loading').first().innerText(), /checkout/);
+  });
+
+  it('shows a running canary; the chart advances; Promote in the webview advances the stage in the cluster', async () => {
+    const w = wb();
+    const page = w.page;
+    // Start the canary as a user does: the palette's multi-step Start Rollout.
+    await w.runCommand('Kube Delivery: Start Rollout');
+    const pick = async (label: string) => {
+      const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
+      await row.waitFor({ timeout: UI_TIMEOUT });
+      await row.click();
+    };
+    await pick('checkout');
+    await pick('staging');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await input.press('Enter');
+
+    await openFromTree(w, 'staging', 'checkout');
+    const frame = await dashboard(page, 'checkout', 'staging');
+    // Header from the webview's DOM.
+    await until('the header', async () => (await text(frame, 'status').catch(() => '')) !== '', UI_TIMEOUT);
+    assert.equal((await frame.locator('#title').innerText()).trim(), 'checkout');
+    assert.equal(await text(frame, 'environment'), 'staging');
+    assert.match(await text(frame, 'strategy'), /Canary · replicas/);
+    assert.match(await text(frame, 'to-image'), /checkout:1\.8\.0/);
+    // The manual stage 2 (canary 50%) is reached once stage 1's analysis passed.
+    const points0 = Number(await frame.locator('[data-testid="traffic-chart"]').getAttribute('data-points'));
+    await until('stage 2 of 3 waiting for promotion', async () => /stage 2 of 3/.test(await text(frame, 'stage')) && /Waiting/.test(await text(frame, 'status')));
+    assert.match(await text(frame, 'weights'), /^Actual: canary 50% · baseline 10% · stable 40%/);
+    const points1 = Number(await frame.locator('[data-testid="traffic-chart"]').getAttribute('data-points'));
+    assert.ok(points1 > points0, `the chart's data advanced (${points0} → ${points1} points)`);
+    assert.equal(await frame.locator('[data-testid="traffic-chart"]').getAttribute('data-canary'), '50');
+    // The cluster agrees: half of the 10 pods run the canary.
+    await until('checkout-canary at 5 replicas', async () => (await deployment(sb, 'checkout-staging', 'checkout-canary'))?.replicas === 5, UI_TIMEOUT);
+    fs.mkdirSync(path.join(repoRoot, 'media', 'screenshots'), { recursive: true });
+    await page.screenshot({ path: path.join(repoRoot, 'media', 'screenshots', 'dashboard.png') });
+
+    // Promote from inside the webview.
+    const promote = frame.locator('button[data-action="promote"]');
+    assert.equal(await promote.getAttribute('aria-disabled'), null, 'Promote is enabled at a manual gate');
+    await promote.click();
+    await until('stage 3 in the cluster', async () => {
+      const canary = await deployment(sb, 'checkout-staging', 'checkout-canary');
+      const stable = await deployment(sb, 'checkout-staging', 'checkout');
+      // Stage 3 sends all traffic to the canary; after its check the stable Deployment runs the new image.
+      return (canary?.replicas ?? 0) >= 10 || /checkout:1\.8\.0$/.test(stable?.image ?? '');
+    });
+    await until('the dashboard shows stage 3 or success', async () => /stage 3 of 3/.test(await text(frame, 'stage')) || /Succeeded/.test(await text(frame, 'status')));
+  });
+
+  it('a failing canary shows the failed check with its value against the threshold', async () => {
+    const w = wb();
+    const page = w.page;
+    await w.runCommand('Kube Delivery: Start Rollout');
+    const pick = async (label: string) => {
+      const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
+      await row.waitFor({ timeout: UI_TIMEOUT });
+      await row.click();
+    };
+    await pick('search');
+    await pick('staging');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    // The sandbox answers 12 % of this image's requests with HTTP 500.
+    await input.fill('registry.example.com/search:5.0.1-errors');
+    await input.press('Enter');
+    await openFromTree(w, 'staging', 'search');
+    const frame = await dashboard(page, 'search', 'staging');
+    const failure = frame.locator('[data-testid="failed-check"]');
+    await until('the failed check', async () => (await failure.isVisible()) && (await failure.innerText()));
+    const line = await failure.innerText();
+    assert.match(line, /success rate (\d+(\.\d+)?)% against threshold ≥ 99%/);
+    const measured = Number(/success rate (\d+(?:\.\d+)?)%/.exec(line)![1]);
+    assert.ok(measured < 99, `measured ${measured}% is below the threshold`);
+    const row = frame.locator('[data-testid="checks"] tr[data-verdict="fail"]').first();
+    assert.match(await row.innerText(), /FAIL/);
+    await until('rolled back', async () => /Rolled back|Failed/.test(await text(frame, 'status')));
+  });
+});
