@@ -3,7 +3,7 @@
 // OpenAPI v3 is minimal: per group-version a PATCH operation per kind carrying
 // `x-kubernetes-group-version-kind` and a `fieldValidation` parameter, which is what kubectl looks for
 // before sending `fieldValidation=Strict` instead of validating client-side.
-import { apiVersionOf, groups, resourcesIn, RESOURCES, type ResourceDef } from './resources';
+import { apiVersionOf, groups, resourcesIn, type ResourceDef } from './resources';
 
 export const SERVER_VERSION = {
   major: '1',
@@ -130,8 +130,4 @@ export function openApiDoc(path: string): unknown | undefined {
     schemas[name] = { type: 'object', description: `${r.kind} (${apiVersionOf(r, version)})`, 'x-kubernetes-preserve-unknown-fields': true };
   }
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: SERVER_VERSION.gitVersion }, paths, components: { schemas } };
-}
-
-export function allResources(): readonly ResourceDef[] {
-  return RESOURCES;
 }

@@ -15,8 +15,8 @@ import { applyPatch, patchTypeOf, type PatchType } from './patch';
 import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf';
 import { apiVersionOf, resourceFor, type ResourceDef } from './resources';
 import { labelSelectorString, type LabelSelectorObject } from './selectors';
-import { objectJson, type KubeObject, type Store, type Watcher } from './store';
-import { tableRow, toTable, columnsFor, type IncludeObject } from './tables';
+import { objectBytes, objectJson, type KubeObject, type Store, type Watcher } from './store';
+import { toTable, type IncludeObject } from './tables';
 import { isPlainObject } from './json';
 
 export interface ServiceProxyTarget {
@@ -164,6 +164,28 @@ function outJson(def: ResourceDef, version: string, o: KubeObject): string {
   return JSON.stringify({ ...o, apiVersion: apiVersionOf(def, version) });
 }
 
+function outBytes(def: ResourceDef, version: string, o: KubeObject): Buffer {
+  return version === def.versions[0] ? objectBytes(o) : Buffer.from(outJson(def, version, o));
+}
+
+const COMMA = Buffer.from(',');
+
+/** A list body from the objects' cached bytes, written piecewise: no big string is ever built. */
+function sendList(res: http.ServerResponse, head: string, items: Buffer[]): void {
+  const first = Buffer.from(head);
+  const last = Buffer.from(']}');
+  let total = first.length + last.length + Math.max(0, items.length - 1);
+  for (const b of items) total += b.length;
+  res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private', 'Content-Length': total });
+  res.cork();
+  res.write(first);
+  for (let i = 0; i < items.length; i++) {
+    if (i) res.write(COMMA);
+    res.write(items[i]);
+  }
+  res.end(last);
+}
+
 function wantsTable(accept: string | undefined): boolean {
   return !!accept && /as=Table/.test(accept);
 }
@@ -192,7 +214,7 @@ function decodeContinue(s: string): ContinueToken {
   }
 }
 
-function scaleOf(def: ResourceDef, o: KubeObject): unknown {
+function scaleOf(o: KubeObject): unknown {
   const spec = (o.spec ?? {}) as Record<string, unknown>;
   const st = (o.status ?? {}) as Record<string, unknown>;
   return {
@@ -201,7 +223,6 @@ function scaleOf(def: ResourceDef, o: KubeObject): unknown {
     metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
     spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 0 },
     status: { replicas: typeof st.replicas === 'number' ? st.replicas : 0, selector: labelSelectorString(spec.selector as LabelSelectorObject) },
-    ...(def ? {} : {}),
   };
 }
 
@@ -273,9 +294,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return;
     }
     const head = `{"kind":"${t.def.listKind}","apiVersion":"${apiVersionOf(t.def, t.version)}","metadata":${JSON.stringify(meta)},"items":[`;
-    const parts = new Array<string>(items.length);
-    for (let i = 0; i < items.length; i++) parts[i] = outJson(t.def, t.version, items[i]);
-    sendJson(res, 200, `${head}${parts.join(',')}]}`);
+    sendList(res, head, items.map((o) => outBytes(t.def, t.version, o)));
   }
 
   function sendObject(t: Target, req: http.IncomingMessage, res: http.ServerResponse, code: number, o: KubeObject, q: URLSearchParams): void {
@@ -283,7 +302,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       sendJson(res, code, toTable(t.def, [o], store.now(), includeObjectOf(q), { resourceVersion: o.metadata.resourceVersion }));
       return;
     }
-    sendJson(res, code, outJson(t.def, t.version, o));
+    const body = outBytes(t.def, t.version, o);
+    res.writeHead(code, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private', 'Content-Length': body.length });
+    res.end(body);
   }
 
   function watch(t: Target, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -420,7 +441,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   async function handleScale(t: Target, method: string, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const cur = store.get(t.def.key, t.namespace, t.name!);
-    if (method === 'GET') return sendJson(res, 200, scaleOf(t.def, cur));
+    if (method === 'GET') return sendJson(res, 200, scaleOf(cur));
     const buf = await readBody(req);
     let body: unknown;
     try {
@@ -433,7 +454,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     else {
       const type = patchTypeOf(req.headers['content-type']);
       if (!type || type === 'apply') throw unsupportedMediaType(req.headers['content-type'] ?? '');
-      scale = applyPatch(t.def, scaleOf(t.def, cur), type, body) as typeof scale;
+      scale = applyPatch(t.def, scaleOf(cur), type, body) as typeof scale;
     }
     const replicas = scale?.spec?.replicas;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
@@ -449,7 +470,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     (next.spec as Record<string, unknown>).replicas = replicas;
     next.metadata.resourceVersion = rv || cur.metadata.resourceVersion;
     const updated = store.update(t.def.key, next, { dryRun: q.get('dryRun') === 'All' });
-    sendJson(res, 200, scaleOf(t.def, updated));
+    sendJson(res, 200, scaleOf(updated));
   }
 
   async function handleResource(t: Target, method: string, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -549,7 +570,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         } as const;
         if (!t.name) {
           const deleted = store.deleteCollection(def.key, t.namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined }, del);
-          return sendJson(res, 200, `{"kind":"${def.listKind}","apiVersion":"${apiVersionOf(def, t.version)}","metadata":{"resourceVersion":"${store.resourceVersion}"},"items":[${deleted.map((o) => outJson(def, t.version, o)).join(',')}]}`);
+          return sendList(res, `{"kind":"${def.listKind}","apiVersion":"${apiVersionOf(def, t.version)}","metadata":{"resourceVersion":"${store.resourceVersion}"},"items":[`, deleted.map((o) => outBytes(def, t.version, o)));
         }
         const o = store.delete(def.key, t.namespace, t.name, del);
         return sendObject(t, req, res, 200, o, q);
@@ -678,4 +699,3 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   return api;
 }
 
-export { columnsFor, tableRow };

@@ -81,9 +81,8 @@ export interface KubeObject {
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
-/** One committed write. Objects are frozen; json()/line() are computed once and shared. */
+/** One committed write. Objects are frozen; their bytes and watch lines are computed once and shared. */
 export class ChangeEvent {
-  private _json?: string;
   private readonly _lines = new Map<string, Buffer>();
   constructor(
     readonly type: EventType,
@@ -94,17 +93,31 @@ export class ChangeEvent {
     readonly resourceVersion: number,
   ) {}
   json(): string {
-    return (this._json ??= objectJson(this.object));
+    return objectJson(this.object);
   }
   /** The watch line `{"type":T,"object":...}\n`, built once per type and shared by all watchers. */
   line(type: EventType = this.type): Buffer {
     let b = this._lines.get(type);
     if (!b) {
-      b = Buffer.from(`{"type":"${type}","object":${this.json()}}\n`);
+      b = watchLine(type, this.object);
       this._lines.set(type, b);
     }
     return b;
   }
+}
+
+const LINE_PREFIX: Record<EventType, Buffer> = {
+  ADDED: Buffer.from('{"type":"ADDED","object":'),
+  MODIFIED: Buffer.from('{"type":"MODIFIED","object":'),
+  DELETED: Buffer.from('{"type":"DELETED","object":'),
+};
+const LINE_SUFFIX = Buffer.from('}\n');
+
+/** A newline-terminated watch event line for an object. */
+export function watchLine(type: EventType, o: KubeObject): Buffer {
+  const body = objectBytes(o);
+  const prefix = LINE_PREFIX[type];
+  return Buffer.concat([prefix, body, LINE_SUFFIX], prefix.length + body.length + LINE_SUFFIX.length);
 }
 
 /** What a watcher receives: the event (for its shared bytes) and the type *for this watcher*. */
@@ -174,16 +187,21 @@ interface ResourceState {
   watchers: Set<WatcherRec>;
 }
 
-const jsonCache = new WeakMap<object, string>();
+const bytesCache = new WeakMap<object, Buffer>();
 
-/** JSON of a stored (frozen) object, computed once. */
-export function objectJson(o: KubeObject): string {
-  let s = jsonCache.get(o);
-  if (s === undefined) {
-    s = JSON.stringify(o);
-    if (Object.isFrozen(o)) jsonCache.set(o, s);
+/** UTF-8 JSON of a stored (frozen) object, encoded once and shared by every LIST and watch. */
+export function objectBytes(o: KubeObject): Buffer {
+  let b = bytesCache.get(o);
+  if (b === undefined) {
+    b = Buffer.from(JSON.stringify(o));
+    if (Object.isFrozen(o)) bytesCache.set(o, b);
   }
-  return s;
+  return b;
+}
+
+/** JSON text of an object. */
+export function objectJson(o: KubeObject): string {
+  return bytesCache.get(o)?.toString() ?? JSON.stringify(o);
 }
 
 function deepFreeze<T>(o: T): T {
@@ -208,6 +226,8 @@ export class Store {
   private dispatching = false;
   /** owner uid → keys (`resource\0ns\0name`) of objects naming it in ownerReferences */
   private readonly dependents = new Map<string, Set<string>>();
+  /** uids of live objects (the garbage collector's "does this owner still exist?") */
+  private readonly liveUids = new Set<string>();
   readonly historySize: number;
   readonly now: () => number;
   private readonly newUid: () => string;
@@ -470,7 +490,7 @@ export class Store {
       const { items } = this.list(resource, ns, sel.all ? undefined : { labelSelector: sel.label, fieldSelector: sel.field });
       for (const o of items) {
         if (rec.stopped) break;
-        onEvent({ type: 'ADDED', object: o, line: () => Buffer.from(`{"type":"ADDED","object":${objectJson(o)}}\n`) });
+        onEvent({ type: 'ADDED', object: o, line: () => watchLine('ADDED', o) });
       }
     } else {
       const n = Number(from);
@@ -523,6 +543,7 @@ export class Store {
     let m = s.byNs.get(ns);
     if (!m) s.byNs.set(ns, (m = new Map()));
     m.set(obj.metadata.name!, { obj });
+    this.liveUids.add(obj.metadata.uid!);
     this.indexOwners(s.def.key, old, obj);
     this.emit(s, new ChangeEvent(type, s.def.key, obj, old, this.rv));
     return obj;
@@ -537,6 +558,7 @@ export class Store {
     const obj = structuredClone(old) as KubeObject;
     obj.metadata.resourceVersion = String(this.rv);
     deepFreeze(obj);
+    this.liveUids.delete(old.metadata.uid!);
     this.indexOwners(s.def.key, old, undefined);
     this.emit(s, new ChangeEvent('DELETED', s.def.key, obj, old, this.rv));
     return obj;
@@ -592,8 +614,7 @@ export class Store {
   }
 
   private ownerExists(uid: string): boolean {
-    for (const s of this.resources.values()) for (const m of s.byNs.values()) for (const e of m.values()) if (e.obj.metadata.uid === uid) return true;
-    return false;
+    return this.liveUids.has(uid);
   }
 
   private orphanDependents(uid: string): void {
@@ -662,7 +683,7 @@ export class Store {
       // Left the selector: kube-apiserver sends the previous state stamped with the new version.
       const gone = structuredClone(ev.oldObject!) as KubeObject;
       gone.metadata.resourceVersion = String(ev.resourceVersion);
-      w.onEvent({ type: 'DELETED', object: gone, line: () => Buffer.from(`{"type":"DELETED","object":${JSON.stringify(gone)}}\n`) });
+      w.onEvent({ type: 'DELETED', object: gone, line: () => watchLine('DELETED', gone) });
     }
   }
 }
