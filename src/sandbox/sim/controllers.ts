@@ -48,6 +48,30 @@ export class OwnerIndex {
   }
 }
 
+/** Objects of one kind by namespace, kept from the change feed (the store's list sorts on every call). */
+export class NamespaceIndex {
+  private readonly byNs = new Map<string, Map<string, KubeObject>>();
+
+  update(oldObj: KubeObject | undefined, obj: KubeObject | undefined): void {
+    const o = (obj ?? oldObj)!;
+    const ns = o.metadata.namespace ?? '';
+    const key = o.metadata.name!;
+    if (!obj) {
+      const m = this.byNs.get(ns);
+      m?.delete(key);
+      if (m && m.size === 0) this.byNs.delete(ns);
+      return;
+    }
+    let m = this.byNs.get(ns);
+    if (!m) this.byNs.set(ns, (m = new Map()));
+    m.set(key, obj);
+  }
+
+  in(ns: string): Iterable<KubeObject> {
+    return this.byNs.get(ns)?.values() ?? [];
+  }
+}
+
 export interface ControllerFaults {
   /** While true the controllers (and the kubelet) do nothing; work queues up and runs on resume. */
   paused: boolean;
@@ -61,6 +85,9 @@ export interface ControllerContext {
   random: Random;
   pods: OwnerIndex;
   replicaSets: OwnerIndex;
+  /** Pods and Services by namespace. */
+  podsByNs: NamespaceIndex;
+  servicesByNs: NamespaceIndex;
   enqueue(kind: WorkKind, namespace: string, name: string): void;
   enqueueAfter(kind: WorkKind, namespace: string, name: string, ms: number): void;
   /** Writes pod lifecycle events (Scheduled, Pulled, Started...). Off for large benchmarks. */
@@ -102,6 +129,8 @@ export class ControllerManager {
       events: new EventRecorder(store, clock),
       pods: new OwnerIndex(),
       replicaSets: new OwnerIndex(),
+      podsByNs: new NamespaceIndex(),
+      servicesByNs: new NamespaceIndex(),
       enqueue: (k, ns, n) => this.enqueue(k, ns, n),
       enqueueAfter: (k, ns, n, ms) => this.enqueueAfter(k, ns, n, ms),
       podEvents: options.podEvents ?? true,
@@ -112,7 +141,11 @@ export class ControllerManager {
   start(): void {
     const { store } = this.ctx;
     for (const rs of store.list('replicasets.apps').items) this.ctx.replicaSets.update(undefined, rs);
-    for (const p of store.list('pods').items) this.ctx.pods.update(undefined, p);
+    for (const p of store.list('pods').items) {
+      this.ctx.pods.update(undefined, p);
+      this.ctx.podsByNs.update(undefined, p);
+    }
+    for (const svc of store.list('services').items) this.ctx.servicesByNs.update(undefined, svc);
     this.unsubscribe = store.onChange((e) => this.onChange(e));
     // Reconcile whatever already exists (seeded or created before start).
     for (const d of store.list('deployments.apps').items) this.enqueue('deployment', d.metadata.namespace!, d.metadata.name!);
@@ -161,10 +194,11 @@ export class ControllerManager {
       }
       case 'pods': {
         this.ctx.pods.update(e.oldObject, gone ? undefined : o);
+        this.ctx.podsByNs.update(e.oldObject, gone ? undefined : o);
         const owner = controllerOf(o);
         if (owner?.kind === 'ReplicaSet') this.enqueue('replicaset', ns, owner.name);
         else if (owner?.kind === 'Job') this.enqueue('job', ns, owner.name);
-        for (const svc of servicesSelecting(this.ctx.store, ns, [e.oldObject, gone ? undefined : o])) this.enqueue('endpoints', ns, svc);
+        for (const svc of servicesSelecting(this.ctx.servicesByNs.in(ns), [e.oldObject, gone ? undefined : o])) this.enqueue('endpoints', ns, svc);
         this.kubelet.observe(e.oldObject, gone ? undefined : o);
         break;
       }
@@ -172,6 +206,7 @@ export class ControllerManager {
         if (!gone) this.enqueue('job', ns, o.metadata.name!);
         break;
       case 'services':
+        this.ctx.servicesByNs.update(e.oldObject, gone ? undefined : o);
         this.enqueue('endpoints', ns, o.metadata.name!);
         break;
       case 'endpoints':

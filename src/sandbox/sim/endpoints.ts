@@ -20,11 +20,11 @@ export function serviceSelector(svc: KubeObject): Record<string, string> | undef
 }
 
 /** Names of Services in `ns` whose selector matches any of the given pods. */
-export function servicesSelecting(store: Store, ns: string, pods: (KubeObject | undefined)[]): string[] {
+export function servicesSelecting(services: Iterable<KubeObject>, pods: (KubeObject | undefined)[]): string[] {
   const live = pods.filter((p): p is KubeObject => Boolean(p));
   if (!live.length) return [];
   const out: string[] = [];
-  for (const svc of store.list('services', ns).items) {
+  for (const svc of services) {
     const sel = serviceSelector(svc);
     if (!sel) continue;
     if (live.some((p) => matchesMap(sel, p.metadata.labels))) out.push(svc.metadata.name!);
@@ -58,7 +58,7 @@ export function syncEndpoints(ctx: ControllerContext, ns: string, name: string):
   }
   const sel = serviceSelector(svc);
   if (!sel) return; // selector-less Services have user-managed Endpoints
-  const pods = ctx.store.list('pods', ns).items.filter((p) => !podIsTerminal(p) && matchesMap(sel, p.metadata.labels));
+  const pods = [...ctx.podsByNs.in(ns)].filter((p) => !podIsTerminal(p) && matchesMap(sel, p.metadata.labels));
   const ports = ((svc.spec as { ports?: ServicePort[] } | undefined)?.ports ?? []);
   const ready: Record<string, unknown>[] = [];
   const notReady: Record<string, unknown>[] = [];

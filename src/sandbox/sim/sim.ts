@@ -89,6 +89,7 @@ export class Simulation {
       metrics: this.metrics,
       random: this.random.fork('traffic'),
       rps: options.trafficRps ?? 20,
+      podsIn: (ns) => this.controllers.ctx.podsByNs.in(ns),
       logRequest: (uid, t, line) => this.controllers.kubelet.logRequest(uid, t, line),
     });
     this.prometheus = createPrometheusApi(this.tsdb, () => this.clock.now());

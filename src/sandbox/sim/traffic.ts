@@ -190,6 +190,8 @@ export interface TrafficOptions {
   random: Random;
   /** Requests per second per entry point (default 20). */
   rps?: number;
+  /** Pods of a namespace (an index kept by the controllers; default: a store list). */
+  podsIn?: (ns: string) => Iterable<KubeObject>;
   /** Optional request-log sink (the kubelet's log ring). */
   logRequest?: (podUid: string, t: number, line: string) => void;
 }
@@ -269,7 +271,9 @@ export class TrafficSimulator {
       const svc = store.tryGet('services', ns, service);
       const sel = svc ? serviceSelector(svc) : undefined;
       hit = sel
-        ? store.list('pods', ns).items.filter((p) => !podIsTerminal(p) && podIsReady(p) && matchesMap(sel, p.metadata.labels) && (!subset || matchesMap(subset, p.metadata.labels)))
+        ? [...(this.o.podsIn?.(ns) ?? store.list('pods', ns).items)]
+            .filter((p) => !podIsTerminal(p) && podIsReady(p) && matchesMap(sel, p.metadata.labels) && (!subset || matchesMap(subset, p.metadata.labels)))
+            .sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1))
         : [];
       podsCache.set(key, hit);
       return hit;
