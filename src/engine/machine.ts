@@ -114,7 +114,9 @@ export function startRollback(rec: RunRecord, now: number, outcome: NonNullable<
 }
 
 function finish(rec: RunRecord, now: number, phase: RunRecord['phase'], reason: string): RunRecord {
-  const r = goto(rec, 'done', now, { phase, reason, finishedAt: now, gate: undefined });
+  // After success the new version is the stable one: all traffic is on "current".
+  const weights = phase === 'succeeded' ? { requested: { ...STABLE_ONLY }, actual: { ...STABLE_ONLY } } : {};
+  const r = goto(rec, 'done', now, { phase, reason, finishedAt: now, gate: undefined, ...weights });
   return event(r, now, phase === 'succeeded' ? 'Succeeded' : phase === 'aborted' ? 'Aborted' : phase === 'rolledBack' ? 'RolledBack' : 'Failed', reason, phase === 'succeeded' ? 'Normal' : 'Warning');
 }
 
@@ -133,7 +135,7 @@ function stageOf(plan: Plan, rec: RunRecord): PlanStage {
 function enterStage(plan: Plan, rec: RunRecord, index: number, now: number): RunRecord {
   const stageTimes = rec.stageTimes.map((s, i) => (i === rec.stage && i !== index && !s.finishedAt ? { ...s, finishedAt: now } : s));
   if (stageTimes[index]) stageTimes[index] = { ...stageTimes[index], startedAt: now };
-  const r = goto(rec, plan.strategy === 'blueGreen' && index === 1 ? 'switch' : 'deploy', now, { stage: index, stageTimes, checks: undefined, promoteStage: undefined, phase: 'progressing' });
+  const r = goto(rec, plan.strategy === 'blueGreen' && index === 1 ? 'switch' : 'deploy', now, { stage: index, stageTimes, checks: undefined, promoteStage: undefined, phase: 'progressing', reason: `starting stage ${index + 1}: ${plan.stages[index].label}` });
   return event(r, now, 'StageStarted', `stage ${index + 1}/${plan.stages.length}: ${plan.stages[index].label}`);
 }
 
@@ -148,7 +150,7 @@ function beginPromotion(plan: Plan, rec: RunRecord, now: number): RunRecord {
   if (plan.strategy === 'blueGreen') {
     const last = plan.stages.length - 1;
     stageTimes[last] = { startedAt: now };
-    return event(goto(rec, 'switch', now, { stage: last, stageTimes, phase: 'progressing' }), now, 'Promoting', 'switching traffic to the new colour');
+    return event(goto(rec, 'switch', now, { stage: last, stageTimes, phase: 'progressing', reason: 'switching traffic to the new colour' }), now, 'Promoting', 'switching traffic to the new colour');
   }
   const first: StepName = plan.router === 'istio' ? 'promoteCanaryScale' : 'promoteStable';
   return event(goto(rec, first, now, { stageTimes, phase: 'progressing', reason: 'promoting' }), now, 'Promoting', `promoting ${rec.image} to stable`);

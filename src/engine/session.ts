@@ -249,22 +249,24 @@ export class RolloutSession {
     return true;
   }
 
-  private scheduleRenew(): void {
+  private scheduleRenew(inMs?: number): void {
     if (this.renewTimer !== undefined) this.clock.clearTimeout(this.renewTimer);
     this.renewTimer = this.clock.setTimeout(() => {
       this.renewTimer = undefined;
       void this.renew();
-    }, Math.max(100, Math.floor(this.leaseMs / 3)));
+    }, inMs ?? Math.max(100, Math.floor(this.leaseMs / 3)));
   }
 
   private async renew(): Promise<void> {
     if (!this.driving || this.disposed) return;
     const now = this.clock.now();
+    let renewed = false;
     try {
       const cur = this.lease && leaseState(this.lease)?.holder === this.me ? this.lease : await this.ops.get(this.leaseRef());
       if (!canTake(cur, this.me, now)) return this.loseLease(`the lease is held by ${leaseState(cur)?.holder}`);
       this.lease = await this.ops.replace(leaseObject(this.plan.names.lease, this.plan.namespace, ownedLabels(this.plan), this.me, now, this.leaseMs, cur));
       this.heldUntil = now + this.leaseMs;
+      renewed = true;
     } catch (err) {
       if (err instanceof KubeError && err.kind === 'conflict') {
         // Someone else wrote it: re-read once and decide.
@@ -277,7 +279,7 @@ export class RolloutSession {
     }
     // A lease we could not renew in time is no longer ours to act on.
     if (this.driving && this.clock.now() >= this.heldUntil - Math.floor(this.leaseMs / 6)) return this.loseLease('the lease could not be renewed in time');
-    if (this.driving) this.scheduleRenew();
+    if (this.driving) this.scheduleRenew(renewed ? undefined : Math.max(50, Math.floor(this.leaseMs / 12)));
   }
 
   private loseLease(why: string): void {
@@ -312,6 +314,15 @@ export class RolloutSession {
     }, wait);
   }
 
+  /** After a failed attempt to take the lease (network, conflict), try again soon. */
+  private retryDriveLater(): void {
+    if (this.retryTimer !== undefined || this.disposed) return;
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.maybeDrive();
+    }, Math.max(50, Math.floor(this.leaseMs / 5)));
+  }
+
   /** Becomes the driver if a run is active and nobody live drives it. */
   maybeDrive(): void {
     if (this.disposed || this.driving || this.loopRunning || this.opts.canDrive === false) return;
@@ -323,6 +334,7 @@ export class RolloutSession {
     }
     void this.acquire().then((ok) => {
       if (ok) this.startLoop();
+      else this.retryDriveLater();
     });
   }
 
@@ -411,7 +423,14 @@ export class RolloutSession {
       return toActError(err);
     }
     if (fresh.doc.current && !isTerminal(fresh.doc.current.phase)) return { ok: false, code: 'notAllowed', message: `a run of ${fresh.doc.current.image} is in progress (${fresh.doc.current.reason}); abort it first` };
-    if (!this.driving && !(await this.acquire())) {
+    let got = this.driving;
+    for (let attempt = 0; !got && attempt < 10; attempt++) {
+      got = await this.acquire();
+      // Held by a live driver: no point retrying. A failed read/write (5xx, 409): try again shortly.
+      if (got || !canTake(this.lease, this.me, this.clock.now())) break;
+      await delay(this.clock, Math.max(20, Math.floor(this.leaseMs / 50)) * (attempt + 1), this.stopController.signal);
+    }
+    if (!got) {
       const st = leaseState(this.lease);
       return { ok: false, code: 'notAllowed', message: `${st?.holder ?? 'another client'} holds the lease of ${this.plan.pipeline}; try again when it expires` };
     }
