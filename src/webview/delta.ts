@@ -43,6 +43,22 @@ function isPrefix(prefix: readonly unknown[], arr: readonly unknown[]): boolean 
 const APPEND = new Set<string>(APPEND_FIELDS);
 
 /**
+ * How many items were dropped from the front of `prev` when `next` is `prev` minus its first k items plus
+ * a new tail (a capped window that slid), or -1. Tries each position where next's first item could be.
+ */
+function slidBy(prev: readonly unknown[], next: readonly unknown[]): number {
+  if (!next.length) return -1;
+  for (let k = 1; k < prev.length; k++) {
+    if (prev[k] !== next[0] && !deepEqual(prev[k], next[0])) continue;
+    if (prev.length - k > next.length) return -1;
+    let ok = true;
+    for (let i = k; i < prev.length && ok; i++) ok = prev[i] === next[i - k] || deepEqual(prev[i], next[i - k]);
+    if (ok) return k;
+  }
+  return -1;
+}
+
+/**
  * The delta turning `prev` into `next`. Callers send a full snapshot instead when the run changed
  * (`needsFullSnapshot`); computing a delta across runs is still correct, only larger.
  */
@@ -59,6 +75,14 @@ export function computeDelta(prev: RolloutSnapshot, next: RolloutSnapshot): Snap
       if (pv === nv) continue;
       if (isPrefix(pv, nv)) {
         if (nv.length > pv.length) (delta.append as Record<string, unknown[]>)[k] = nv.slice(pv.length);
+        continue;
+      }
+      const dropped = slidBy(pv, nv);
+      // Worth it only when most of the array is kept (a sliding window), not for a rewrite.
+      if (dropped > 0 && pv.length - dropped >= nv.length / 2) {
+        (delta.drop ??= {})[k as AppendField] = dropped;
+        const kept = pv.length - dropped;
+        if (nv.length > kept) (delta.append as Record<string, unknown[]>)[k] = nv.slice(kept);
       } else {
         set[k] = nv;
       }
@@ -75,7 +99,7 @@ export function computeDelta(prev: RolloutSnapshot, next: RolloutSnapshot): Snap
 /** True when nothing but seq changed (the host may skip posting such a delta). */
 export function isEmptyDelta(d: SnapshotDelta): boolean {
   const setKeys = Object.keys(d.set).filter((k) => k !== 'seq');
-  return setKeys.length === 0 && d.unset.length === 0 && Object.keys(d.append).length === 0;
+  return setKeys.length === 0 && d.unset.length === 0 && Object.keys(d.append).length === 0 && Object.keys(d.drop ?? {}).length === 0;
 }
 
 /** A new run (or a first sight) is better served by a full snapshot than by a delta. */
@@ -97,13 +121,16 @@ export function applyDelta(prev: RolloutSnapshot, delta: SnapshotDelta, options:
   const out = { ...prev, ...delta.set } as Record<string, unknown>;
   for (const k of delta.unset) delete out[k];
   for (const k of APPEND_FIELDS) {
-    const tail = delta.append[k as AppendField];
-    if (!tail || !tail.length) continue;
+    const tail = delta.append[k as AppendField] ?? [];
+    const drop = k in delta.set ? 0 : (delta.drop?.[k] ?? 0);
+    if (!tail.length && !drop) continue;
     const arr = out[k] as unknown[];
+    if (!Array.isArray(arr) || drop > arr.length) return { ok: false, error: `delta drops ${drop} of ${Array.isArray(arr) ? arr.length : 0} ${k} items` };
     if (options.inPlace && !(k in delta.set)) {
+      if (drop) arr.splice(0, drop);
       for (const item of tail) arr.push(item);
     } else {
-      out[k] = arr.concat(tail);
+      out[k] = (drop ? arr.slice(drop) : arr).concat(tail);
     }
   }
   out.seq = delta.toSeq;

@@ -33,6 +33,11 @@ export interface SnapshotDelta {
   unset: (keyof RolloutSnapshot)[];
   /** New tail items of the append-only arrays. */
   append: { timeline?: TimelinePoint[]; analysis?: Measurement[]; events?: RolloutEvent[] };
+  /**
+   * Items removed from the front of an append-only array before the tail is appended: the engine's
+   * record keeps a capped window (e.g. the last 240 timeline entries), so a full window slides.
+   */
+  drop?: Partial<Record<AppendField, number>>;
 }
 
 // ---------------------------------------------------------------- host → webview
@@ -195,7 +200,7 @@ export function parseHostMessage(raw: unknown): Validation<HostMessage> {
       return { ok: true, value: raw as unknown as HostMessage };
     case 'delta': {
       const d = raw.delta;
-      if (!isRecord(d) || checkSeq(d.fromSeq, 'fromSeq') || checkSeq(d.toSeq, 'toSeq') || !isRecord(d.set) || !Array.isArray(d.unset) || !isRecord(d.append)) {
+      if (!isRecord(d) || checkSeq(d.fromSeq, 'fromSeq') || checkSeq(d.toSeq, 'toSeq') || !isRecord(d.set) || !Array.isArray(d.unset) || !isRecord(d.append) || (d.drop !== undefined && !isRecord(d.drop))) {
         return { ok: false, error: 'delta message with a malformed delta' };
       }
       return { ok: true, value: raw as unknown as HostMessage };

@@ -151,11 +151,15 @@ export class DashboardView {
     }
     if (has('versions')) this.renderVersions(s);
     if (has('stages', 'stage', 'gate', 'versions', 'strategy')) this.renderStages(s);
+    const droppedChecks = d.drop?.analysis ?? 0;
+    if (droppedChecks && !changed.has('analysis')) {
+      for (let i = 0; i < droppedChecks && this.el.checks.firstChild; i++) this.el.checks.removeChild(this.el.checks.firstChild);
+    }
     if (changed.has('analysis')) this.renderAnalysis(s, true, 0);
-    else if (d.append.analysis?.length) this.renderAnalysis(s, false, prevAnalysis);
+    else if (d.append.analysis?.length || droppedChecks) this.renderAnalysis(s, false, prevAnalysis - droppedChecks);
     if (has('tests')) this.renderTests(s);
     if (changed.has('events')) this.renderEvents(s, true);
-    else if (d.append.events?.length) this.renderEvents(s, false);
+    else if (d.append.events?.length || d.drop?.events) this.renderEvents(s, false, d.drop?.events ?? 0);
     if (has('history')) this.renderHistory(s);
     this.host.changed(s);
     return true;
@@ -368,7 +372,7 @@ export class DashboardView {
 
   private renderAnalysis(s: RolloutSnapshot, rebuildRows: boolean, from: number): void {
     const d = this.doc;
-    const rows = (from > 0 && !rebuildRows ? s.analysis.slice(from) : s.analysis).map((m) => {
+    const rows = (rebuildRows ? s.analysis : s.analysis.slice(from)).map((m) => {
       const r = checkRow(m);
       return h(
         d,
@@ -434,9 +438,14 @@ export class DashboardView {
     this.el.noTests.hidden = s.tests.length > 0;
   }
 
-  private renderEvents(s: RolloutSnapshot, rebuild: boolean): void {
+  private renderEvents(s: RolloutSnapshot, rebuild: boolean, dropped = 0): void {
     const d = this.doc;
     const list = this.el.events;
+    if (dropped) {
+      // The record's capped window slid: its oldest events (at the bottom, newest first) are gone.
+      this.eventCount -= dropped;
+      while (list.childNodes.length > Math.max(0, this.eventCount)) list.removeChild(list.lastChild!);
+    }
     const from = rebuild ? Math.max(0, s.events.length - MAX_EVENTS) : this.eventCount;
     if (rebuild) replaceChildren(list, []);
     for (let i = from; i < s.events.length; i++) {

@@ -29,6 +29,15 @@ const ops: Record<string, Op> = {
   advanceStage: (s) => ({ ...s, stage: { ...s.stage, index: Math.min(s.stage.index + 1, s.stage.count - 1) }, stages: s.stages.map((st, i) => ({ ...st, state: i <= s.stage.index ? 'done' : st.state })) }),
   rewriteTimeline: (s, n) => ({ ...s, timeline: s.timeline.map((p, i) => (i === n % Math.max(1, s.timeline.length) ? { ...p, actual: { ...p.actual, canary: p.actual.canary + 1 } } : p)) }),
   truncateEvents: (s) => ({ ...s, events: s.events.slice(1) }),
+  // The engine's record keeps capped windows: the oldest entries fall off as new ones arrive.
+  slideTimeline: (s, n) => {
+    const grown = ops.appendPoints(s, n);
+    return { ...grown, timeline: grown.timeline.slice(1 + (n % 3)) };
+  },
+  slideEvents: (s, n) => {
+    const grown = ops.appendEvent(s, n);
+    return { ...grown, events: grown.events.slice(1) };
+  },
   editTestRun: (s, n) => ({ ...s, tests: s.tests.map((t, i) => (i === n % s.tests.length ? { ...t, status: 'failed', durationMs: n } : t)) }),
   newRun: (_s, n) => ({ ...canarySnapshot({ points: 3, seq: 1, runId: `run-${n + 2}` }) }),
   setError: (s, n) => ({ ...s, error: { kind: 'unreachable', message: `dial tcp: ${n}` } }),
@@ -68,6 +77,25 @@ describe('dashboard deltas', () => {
     assert.ok(r.ok && !('gate' in r.snapshot));
   });
 
+  it('a capped window that slid travels as drop + tail, not as the whole array', () => {
+    const a = canarySnapshot({ points: 240 });
+    const grown = nextSnapshot(nextSnapshot(a));
+    const b = { ...grown, timeline: grown.timeline.slice(2) };
+    const d = computeDelta(a, b);
+    assert.deepEqual(d.drop, { timeline: 2 });
+    assert.equal(d.append.timeline?.length, 2);
+    assert.equal(d.set.timeline, undefined);
+    const r = applyDelta(wire(a), wire(d), { inPlace: true });
+    assert.ok(r.ok);
+    assert.deepEqual(wire(r.snapshot), wire(b));
+  });
+
+  it('refuses a delta that drops more than the page holds', () => {
+    const a = canarySnapshot({ points: 3 });
+    const r = applyDelta(a, { fromSeq: a.seq, toSeq: a.seq + 1, set: {}, unset: [], append: {}, drop: { timeline: 9 } });
+    assert.equal(r.ok, false);
+  });
+
   it('refuses a delta computed from another seq', () => {
     const a = canarySnapshot({ seq: 5 });
     const b = nextSnapshot(nextSnapshot(a));
@@ -103,7 +131,7 @@ describe('dashboard deltas', () => {
         }
         return true;
       }),
-      { numRuns: 200 },
+      { numRuns: 120 },
     );
   });
 

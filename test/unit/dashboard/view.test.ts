@@ -115,6 +115,29 @@ describe('dashboard view (DOM)', () => {
     assert.deepEqual(view.snapshot, wire(next));
   });
 
+  it('follows the record\'s capped windows: dropped events and checks leave, the chart keeps its history', () => {
+    const { view, root, charts } = setup();
+    const a = canarySnapshot({ points: 20 });
+    view.handle(full(a));
+    const grown = nextSnapshot(a, {
+      events: [...a.events, { at: iso(T0 + 300_000), type: 'Normal', reason: 'Newest', message: 'n' }],
+      analysis: [...a.analysis, measurement(1, 1, 'successRate', 99.5, iso(T0 + 300_000))],
+    });
+    const b = { ...grown, timeline: grown.timeline.slice(1), events: grown.events.slice(1), analysis: grown.analysis.slice(1) };
+    const msg = delta(a, b);
+    assert.deepEqual(msg.type === 'delta' && msg.delta.drop, { timeline: 1, events: 1, analysis: 1 });
+    assert.equal(view.handle(msg), true);
+    const events = Array.from(root.querySelectorAll('[data-testid=events] li')).map((li) => li.textContent);
+    assert.equal(events.length, 2);
+    assert.match(events[0]!, /Newest/);
+    assert.doesNotMatch(events.join('|'), /RolloutStarted/);
+    const checks = Array.from(root.querySelectorAll('[data-testid=checks] tr'));
+    assert.equal(checks.length, 3);
+    assert.match(checks[2].textContent!, /99.5%/);
+    assert.equal(charts.trafficCalls[charts.trafficCalls.length - 1].len, 21, 'the chart keeps the point the record dropped');
+    assert.deepEqual(view.snapshot, wire(b));
+  });
+
   it('asks for a resync instead of applying a delta with a seq gap', () => {
     const { view, posted } = setup();
     const a = canarySnapshot({ seq: 3 });
