@@ -90,7 +90,7 @@ describe('engine against the sandbox', function () {
       router.stop();
       assert.equal(done.phase, 'succeeded', done.reason);
       for (const w of router.writes) assert.equal(w.weights.reduce((a, b) => a + b, 0), 100, `${w.kind} weights ${w.weights}`);
-      const objs = sb.store.list('deployments.apps', ns).items as { metadata: { name: string }; spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } }[];
+      const objs= sb.store.list('deployments.apps', ns).items as unknown as { metadata: { name: string }; spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } }[];
       const live = objs.filter((d) => d.spec.replicas > 0);
       assert.ok(live.every((d) => d.spec.template.spec.containers[0].image === p.image), `live Deployments run ${p.image}: ${live.map((d) => d.metadata.name)}`);
       assert.ok(!objs.some((d) => d.metadata.name.endsWith('-canary') || d.metadata.name.endsWith('-baseline')), 'canary and baseline removed');
@@ -109,7 +109,7 @@ describe('engine against the sandbox', function () {
     assert.ok(f.value !== null && f.value < 99.5 && f.value > 70, `measured ${f.value}`);
     assert.match(done.reason, /analysis failed at stage 1: success rate \d+(\.\d)?% < 99\.5%/);
     // The record in the cluster says the same.
-    const cm = sb.store.get('configmaps', 'payments-staging', 'kube-delivery-payments') as { data: Record<string, string> };
+    const cm = sb.store.get('configmaps', 'payments-staging', 'kube-delivery-payments') as unknown as { data: Record<string, string> };
     const doc = JSON.parse(cm.data['record.json']);
     const last = doc.current ?? doc.history[0];
     assert.match(last.reason, /success rate .* < 99\.5%/);
@@ -120,7 +120,7 @@ describe('engine against the sandbox', function () {
     const done = await run(svc, p, { image: 'registry.example.com/hello:2.1.0-crash' });
     assert.equal(done.phase, 'rolledBack');
     assert.match(done.reason, /crash|CrashLoopBackOff|restart/);
-    const dep = sb.store.get('deployments.apps', 'hello-staging', 'hello') as { spec: { template: { spec: { containers: { image: string }[] } } } };
+    const dep = sb.store.get('deployments.apps', 'hello-staging', 'hello') as unknown as { spec: { template: { spec: { containers: { image: string }[] } } } };
     assert.equal(dep.spec.template.spec.containers[0].image, done.fromImage);
   });
 
@@ -163,7 +163,7 @@ describe('engine against the sandbox', function () {
     sb.admin.clearFaults();
     assert.ok(['succeeded', 'rolledBack', 'failed'].includes(done.phase), done.phase);
     assert.ok(done.reason.length > 10);
-    const route = sb.store.get('httproutes.gateway.networking.k8s.io', 'search-staging', 'search') as { spec: { rules: { backendRefs: { weight: number }[] }[] } };
+    const route = sb.store.get('httproutes.gateway.networking.k8s.io', 'search-staging', 'search') as unknown as { spec: { rules: { backendRefs: { weight: number }[] }[] } };
     const w = route.spec.rules[0].backendRefs.map((b) => b.weight);
     assert.equal(w.reduce((a, b) => a + b, 0), 100);
     if (done.phase !== 'succeeded') assert.equal(w[0], 100, 'a stopped run leaves traffic on stable');
