@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSandbox, ManualClock, type Sandbox } from '../../../../src/sandbox/index';
 import type { KubeObject } from '../../../../src/sandbox/api/store';
+import { spawn } from 'node:child_process';
 import { parseSandboxArgs, sandbox } from '../../../../src/cli/commands/sandbox';
 import { deployment, service, podsOf } from './helpers';
 
@@ -201,6 +202,35 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
       assert.equal(err, '');
       await assert.rejects(fetch(`${url}/version`));
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('CLI process: kube-delivery sandbox serves until SIGINT, then exits 0', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kd-cli-proc-'));
+    const kc = path.join(dir, 'kc.yaml');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sandbox', '--port', '0', '--no-seed', '--kubeconfig', kc], { cwd: path.resolve('.'), stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m && out.includes('Ctrl-C')) resolve(m[1]);
+        });
+        void exited.then((code) => reject(new Error(`exited early (${code}): ${out}${err}`)));
+      });
+      assert.ok(out.includes(kc));
+      const ns = (await (await fetch(`${url}/api/v1/namespaces/monitoring`)).json()) as { metadata: { name: string } };
+      assert.equal(ns.metadata.name, 'monitoring');
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, err);
+      assert.match(out, /Sandbox stopped/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
   });
