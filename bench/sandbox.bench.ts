@@ -8,6 +8,7 @@
 //   npx tsx bench/sandbox.bench.ts
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Store, createApiServer, type KubeObject } from '../src/sandbox/api/index';
@@ -269,7 +270,12 @@ export async function run(): Promise<BenchResult[]> {
     for (let i = 0; i < CHANGES; i++) {
       const t = targets[i % targets.length];
       pending = WATCHERS;
-      const done = new Promise<void>((r) => (wake = r));
+      let timer: NodeJS.Timeout | undefined;
+      const done = new Promise<void>((resolve, reject) => {
+        wake = resolve;
+        // A lost event would otherwise hang the run: fail loudly instead.
+        timer = setTimeout(() => reject(new Error(`change ${i}: ${pending} of ${WATCHERS} watchers did not receive it within 60 s`)), 60_000);
+      }).finally(() => clearTimeout(timer));
       const t0 = performance.now();
       const o = store.modify('deployments.apps', t.ns, t.name, (draft) => void ((draft.spec as { replicas: number }).replicas = 3 + ((i % 5) + 1)), {});
       commitAt.set(o.metadata.resourceVersion!, t0);
@@ -305,7 +311,7 @@ export async function run(): Promise<BenchResult[]> {
       reference: { name: 'serialise once + parse per watcher (same payloads)', value: r2(f50) },
       ratio: r2(p50 / f50),
       goal: '<= 3x floor',
-      notes: `${delivered.toLocaleString('en')} events delivered of ${(WATCHERS * CHANGES).toLocaleString('en')}; ${Math.round(delivered / (watchMs / 1000)).toLocaleString('en')} events/s; server-side fan-out to all ${WATCHERS} sockets p50 ${r2(percentile(fanout, 50))} ms; one change at a time, each waited for at every watcher`,
+      notes: `load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores; ${delivered.toLocaleString('en')} events delivered of ${(WATCHERS * CHANGES).toLocaleString('en')}; ${Math.round(delivered / (watchMs / 1000)).toLocaleString('en')} events/s; server-side fan-out to all ${WATCHERS} sockets p50 ${r2(percentile(fanout, 50))} ms; one change at a time, each waited for at every watcher`,
     });
     results.push({
       name: `sandbox: watch event delivery p99 (${WATCHERS} watches x ${CHANGES.toLocaleString('en')} changes)`,

@@ -1,6 +1,6 @@
 // Public surface of the sandbox API server (store + HTTP). See store.ts for the store contract and
 // server.ts for the hook points the simulation fills.
-export { Store, ChangeEvent, objectJson, objectBytes, watchLine } from './store';
+export { Store, ChangeEvent, objectJson, objectBytes, watchLine, httpChunk } from './store';
 export type { KubeObject, ObjectMeta, OwnerReference, EventType, WatchDelivery, Watcher, ListResult, WriteOptions, DeleteOptions, StoreOptions } from './store';
 export { ApiError, notFound, conflict, invalid, badRequest, forbidden, alreadyExists } from './errors';
 export type { Status, StatusCause } from './errors';

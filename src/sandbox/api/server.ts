@@ -318,6 +318,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const timeout = Number(q.get('timeoutSeconds') ?? 0);
     res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
+    const sock = res.socket;
+    const rawChunks = (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true;
     let events = 0;
     let firstTable = true;
     let watcher: Watcher | undefined;
@@ -348,7 +350,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           const obj = toTable(t.def, [d.object], store.now(), include, { resourceVersion: d.object.metadata.resourceVersion }, firstTable);
           firstTable = false;
           res.write(`{"type":"${d.type}","object":${JSON.stringify(obj)}}\n`);
-        } else if (t.version === t.def.versions[0]) res.write(d.line());
+        } else if (t.version === t.def.versions[0]) {
+          // The hot path: the event's pre-framed chunk, shared by every watcher, straight to the
+          // socket (same bytes res.write would produce, without per-watcher framing work).
+          if (rawChunks && sock && !sock.destroyed) sock.write(d.chunk());
+          else res.write(d.line());
+        }
         else res.write(`{"type":"${d.type}","object":${outJson(t.def, t.version, d.object)}}\n`);
         events++;
         if (faults.watchCutAfterEvents > 0 && events >= faults.watchCutAfterEvents) end();

@@ -84,6 +84,7 @@ export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 /** One committed write. Objects are frozen; their bytes and watch lines are computed once and shared. */
 export class ChangeEvent {
   private readonly _lines = new Map<string, Buffer>();
+  private readonly _chunks = new Map<string, Buffer>();
   constructor(
     readonly type: EventType,
     /** Registry key of the resource (`deployments.apps`). */
@@ -104,6 +105,23 @@ export class ChangeEvent {
     }
     return b;
   }
+  /** line(type) as an HTTP/1.1 chunk, built once per type. */
+  chunk(type: EventType = this.type): Buffer {
+    let b = this._chunks.get(type);
+    if (!b) {
+      b = httpChunk(this.line(type));
+      this._chunks.set(type, b);
+    }
+    return b;
+  }
+}
+
+const CRLF = Buffer.from('\r\n');
+
+/** Frames bytes as one HTTP/1.1 chunk of a chunked transfer-encoded body. */
+export function httpChunk(data: Buffer): Buffer {
+  const head = Buffer.from(`${data.length.toString(16)}\r\n`);
+  return Buffer.concat([head, data, CRLF], head.length + data.length + 2);
 }
 
 const LINE_PREFIX: Record<EventType, Buffer> = {
@@ -126,6 +144,8 @@ export interface WatchDelivery {
   object: KubeObject;
   /** The shared serialised line for this delivery. */
   line(): Buffer;
+  /** The same line framed as one HTTP/1.1 chunk (`<hex size>\r\n<line>\r\n`), also shared. */
+  chunk(): Buffer;
 }
 
 export interface Watcher {
@@ -490,7 +510,7 @@ export class Store {
       const { items } = this.list(resource, ns, sel.all ? undefined : { labelSelector: sel.label, fieldSelector: sel.field });
       for (const o of items) {
         if (rec.stopped) break;
-        onEvent({ type: 'ADDED', object: o, line: () => watchLine('ADDED', o) });
+        onEvent({ type: 'ADDED', object: o, line: () => watchLine('ADDED', o), chunk: () => httpChunk(watchLine('ADDED', o)) });
       }
     } else {
       const n = Number(from);
@@ -668,22 +688,22 @@ export class Store {
     const o = ev.object;
     if (w.ns !== undefined && o.metadata.namespace !== w.ns) return;
     if (w.sel.all) {
-      w.onEvent({ type: ev.type, object: o, line: () => ev.line() });
+      w.onEvent({ type: ev.type, object: o, line: () => ev.line(), chunk: () => ev.chunk() });
       return;
     }
     const now = ev.type !== 'DELETED' && w.sel.matches(o);
     const before = ev.oldObject !== undefined && w.sel.matches(ev.oldObject);
     if (ev.type === 'DELETED') {
-      if (before) w.onEvent({ type: 'DELETED', object: o, line: () => ev.line() });
+      if (before) w.onEvent({ type: 'DELETED', object: o, line: () => ev.line(), chunk: () => ev.chunk() });
     } else if (now && (before || ev.type === 'ADDED')) {
-      w.onEvent({ type: ev.type, object: o, line: () => ev.line() });
+      w.onEvent({ type: ev.type, object: o, line: () => ev.line(), chunk: () => ev.chunk() });
     } else if (now) {
-      w.onEvent({ type: 'ADDED', object: o, line: () => ev.line('ADDED') });
+      w.onEvent({ type: 'ADDED', object: o, line: () => ev.line('ADDED'), chunk: () => ev.chunk('ADDED') });
     } else if (before) {
       // Left the selector: kube-apiserver sends the previous state stamped with the new version.
       const gone = structuredClone(ev.oldObject!) as KubeObject;
       gone.metadata.resourceVersion = String(ev.resourceVersion);
-      w.onEvent({ type: 'DELETED', object: gone, line: () => watchLine('DELETED', gone) });
+      w.onEvent({ type: 'DELETED', object: gone, line: () => watchLine('DELETED', gone), chunk: () => httpChunk(watchLine('DELETED', gone)) });
     }
   }
 }
