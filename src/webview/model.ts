@@ -379,6 +379,8 @@ export interface TrafficColumns extends RawColumns {
   /** x of the first point of each stage after the first: the stage boundaries. */
   boundaries: { x: number; stage: number }[];
   lastStage: number;
+  /** Whether the display ends with the synthetic "now" point (see extendToNow). */
+  hasNow: boolean;
 }
 
 export const DISPLAY_BUCKETS = 600;
@@ -388,13 +390,14 @@ function rawColumns(): RawColumns {
 }
 
 export function emptyColumns(): TrafficColumns {
-  return { ...rawColumns(), raw: rawColumns(), bucket: 1, tailStart: 0, tailId: -1, tailFrom: 0, tailMin: 0, tailMax: 0, boundaries: [], lastStage: -1 };
+  return { ...rawColumns(), raw: rawColumns(), bucket: 1, tailStart: 0, tailId: -1, tailFrom: 0, tailMin: 0, tailMax: 0, boundaries: [], lastStage: -1, hasNow: false };
 }
 
 const SERIES = ['x', 'aCanary', 'aBase', 'aTotal', 'rCanary', 'rBase'] as const;
 
 /** Appends points; out-of-order points (clock skew) are clamped so x stays ascending. */
 export function appendPoints(cols: TrafficColumns, points: readonly TimelinePoint[]): void {
+  dropNow(cols);
   const raw = cols.raw;
   const from = raw.x.length;
   for (const p of points) {
@@ -430,6 +433,25 @@ export function appendPoints(cols: TrafficColumns, points: readonly TimelinePoin
     return;
   }
   for (let i = from; i < n; i++) addToDisplay(cols, i);
+}
+
+function dropNow(cols: TrafficColumns): void {
+  if (!cols.hasNow) return;
+  for (const k of SERIES) cols[k].pop();
+  cols.hasNow = false;
+}
+
+/**
+ * The engine records a timeline entry when weights change, so the last entry can be minutes old: a
+ * stepped chart would end there and the current stage would have no width. The display therefore ends
+ * with a copy of the last point at the snapshot's time (replaced on every update, never in `raw`).
+ */
+export function extendToNow(cols: TrafficColumns, nowSeconds: number): void {
+  dropNow(cols);
+  const n = cols.x.length;
+  if (!n || !Number.isFinite(nowSeconds) || nowSeconds <= cols.x[n - 1]) return;
+  for (const k of SERIES) cols[k].push(k === 'x' ? nowSeconds : cols[k][n - 1]);
+  cols.hasNow = true;
 }
 
 function rebuildDisplay(cols: TrafficColumns): void {

@@ -11,6 +11,8 @@ import {
   checkRow,
   columnsFrom,
   appendPoints,
+  extendToNow,
+  toSeconds,
   gateMarkers,
   hasBaseline,
   headerModel,
@@ -143,7 +145,7 @@ export class DashboardView {
       this.renderTraffic(s, true);
     } else if (changed.has('timeline')) {
       this.renderTraffic(s, true);
-    } else if (d.append.timeline?.length || has('stages', 'gate')) {
+    } else if (d.append.timeline?.length || has('stages', 'gate', 'updatedAt')) {
       if (d.append.timeline?.length && this.cols) appendPoints(this.cols, d.append.timeline);
       this.renderTraffic(s, false);
     } else if (has('weights', 'stage')) {
@@ -326,6 +328,7 @@ export class DashboardView {
         item('gate', 'gate'),
       ]);
     }
+    extendToNow(this.cols, toSeconds(s.updatedAt));
     this.traffic.setData(this.cols, gateMarkers(s));
     this.renderSummary(s);
   }

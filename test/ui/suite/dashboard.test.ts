@@ -79,6 +79,18 @@ async function openFromTree(wb: Workbench, environment: string, pipeline: string
   await pipelineRow.locator('.actions .action-label[aria-label^="Open Dashboard"]').click();
 }
 
+/** Chooses an item of the open QuickPick by typing its label, as a keyboard user does. */
+async function pickItem(page: Page, label: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
+  // Wait for the step's own items before typing (the previous step's list may still be showing).
+  await row.waitFor({ state: 'attached', timeout: UI_TIMEOUT });
+  await input.fill(label);
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).waitFor({ timeout: UI_TIMEOUT });
+  await input.press('Enter');
+}
+
 async function dashboard(page: Page, pipeline: string, environment: string): Promise<FrameLocator> {
   // The dashboard is the active editor: its page is the inner frame of the ready webview.
   const tab = page.locator('.tabs-container .tab', { hasText: `Rollout: ${pipeline} → ${environment}` });
@@ -114,9 +126,9 @@ describe('rollout dashboard in the workbench', function () {
     const w = wb();
     await openFromTree(w, 'staging', 'checkout');
     let frame = await dashboard(w.page, 'checkout', 'staging');
-    await frame.locator('#title, .loading').first().waitFor({ timeout: UI_TIMEOUT });
-    const before = await frame.locator('#title, .loading').first().innerText();
-    assert.match(before, /checkout/);
+    // Whatever the engine says yet (loading, a snapshot, or why it cannot reach the cluster), the page
+    // names its rollout.
+    await until('the page to name its rollout', async () => /checkout/.test(await frame.locator('#app').innerText()), UI_TIMEOUT);
     // Reload as a user does (the command lets the workbench save its editors first; a bare page reload
     // may not).
     const loaded = w.page.waitForEvent('load', { timeout: UI_TIMEOUT });
@@ -124,8 +136,8 @@ describe('rollout dashboard in the workbench', function () {
     await loaded;
     await w.page.locator('.monaco-workbench').waitFor({ timeout: UI_TIMEOUT });
     frame = await dashboard(w.page, 'checkout', 'staging');
-    await frame.locator('#title, .loading').first().waitFor({ timeout: UI_TIMEOUT });
-    assert.match(await frame.locator('#title, .loading').first().innerText(), /checkout/);
+    await until('the restored page to name its rollout', async () => /checkout/.test(await frame.locator('#app').innerText()), UI_TIMEOUT);
+    assert.doesNotMatch(await frame.locator('#app').innerText(), /could not be restored/);
   });
 
   it('shows a running canary; the chart advances; Promote in the webview advances the stage in the cluster', async () => {
@@ -133,11 +145,7 @@ describe('rollout dashboard in the workbench', function () {
     const page = w.page;
     // Start the canary as a user does: the palette's multi-step Start Rollout.
     await w.runCommand('Kube Delivery: Start Rollout');
-    const pick = async (label: string) => {
-      const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
-      await row.waitFor({ timeout: UI_TIMEOUT });
-      await row.click();
-    };
+    const pick = (label: string) => pickItem(page, label);
     await pick('checkout');
     await pick('staging');
     const input = page.locator('.quick-input-widget .quick-input-box input');
@@ -158,7 +166,7 @@ describe('rollout dashboard in the workbench', function () {
     assert.match(await text(frame, 'weights'), /^Actual: canary 50% · baseline 10% · stable 40%/);
     const points1 = Number(await frame.locator('[data-testid="traffic-chart"]').getAttribute('data-points'));
     assert.ok(points1 > points0, `the chart's data advanced (${points0} → ${points1} points)`);
-    assert.equal(await frame.locator('[data-testid="traffic-chart"]').getAttribute('data-canary'), '50');
+    assert.equal(await frame.locator('[data-testid="weights"]').getAttribute('data-canary'), '50');
     // The cluster agrees: half of the 10 pods run the canary.
     await until('checkout-canary at 5 replicas', async () => (await deployment(sb, 'checkout-staging', 'checkout-canary'))?.replicas === 5, UI_TIMEOUT);
     fs.mkdirSync(path.join(repoRoot, 'media', 'screenshots'), { recursive: true });
@@ -181,11 +189,7 @@ describe('rollout dashboard in the workbench', function () {
     const w = wb();
     const page = w.page;
     await w.runCommand('Kube Delivery: Start Rollout');
-    const pick = async (label: string) => {
-      const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
-      await row.waitFor({ timeout: UI_TIMEOUT });
-      await row.click();
-    };
+    const pick = (label: string) => pickItem(page, label);
     await pick('search');
     await pick('staging');
     const input = page.locator('.quick-input-widget .quick-input-box input');

@@ -3,6 +3,7 @@ import {
   actionModels,
   appendPoints,
   DISPLAY_BUCKETS,
+  extendToNow,
   chartSummary,
   checkRow,
   columnsFrom,
@@ -118,6 +119,22 @@ describe('dashboard view model', () => {
     assert.equal(batch.x[batch.x.length - 1], batch.raw.x[19_999]);
     assert.ok(batch.aCanary.includes(77), 'the spike is drawn');
     for (let i = 1; i < batch.x.length; i++) assert.ok(batch.x[i] >= batch.x[i - 1]);
+  });
+
+  it('the display reaches the snapshot time with the last weights, without touching the recorded points', () => {
+    const tl = timeline(2, 1);
+    const cols = columnsFrom(tl);
+    const last = cols.x[1];
+    extendToNow(cols, last + 120);
+    assert.deepEqual(cols.x, [cols.x[0], last, last + 120]);
+    assert.equal(cols.aCanary[2], cols.aCanary[1]);
+    extendToNow(cols, last + 180);
+    assert.deepEqual(cols.x.slice(2), [last + 180], 'replaced, not accumulated');
+    appendPoints(cols, [{ ...tl[1], at: new Date((last + 200) * 1000).toISOString() }]);
+    assert.deepEqual(cols.x, [cols.x[0], last, last + 200]);
+    assert.equal(cols.raw.x.length, 3);
+    extendToNow(cols, last + 10);
+    assert.equal(cols.x.length, 3, 'no point before the last one');
   });
 
   it('out-of-order timestamps are clamped so x stays ascending', () => {
