@@ -115,12 +115,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     throw err;
   }
   const kubeconfig = kubeconfigYaml(url, contextName);
-  if (options.kubeconfigPath) {
-    await fs.mkdir(path.dirname(options.kubeconfigPath), { recursive: true });
-    await fs.writeFile(options.kubeconfigPath, kubeconfig, { mode: 0o600 });
-  }
   let seedReport: SeedReport | undefined;
-  if (options.seed) seedReport = await seedFromDirectory(store, options.seed, contextName);
+  try {
+    if (options.kubeconfigPath) {
+      await fs.mkdir(path.dirname(options.kubeconfigPath), { recursive: true });
+      await fs.writeFile(options.kubeconfigPath, kubeconfig, { mode: 0o600 });
+    }
+    if (options.seed) seedReport = await seedFromDirectory(store, options.seed, contextName);
+  } catch (err) {
+    // Never leave a half-started server behind.
+    sim.stop();
+    await server.close();
+    ownClock?.dispose();
+    throw err;
+  }
 
   const admin: SandboxAdmin = {
     faults: server.faults,
