@@ -45,7 +45,8 @@ export class DeployDiagnostics implements vscode.Disposable {
   }
 
   schedule(doc: vscode.TextDocument, delay: number): void {
-    if (!isDeployDocument(doc) || doc.uri.scheme === 'output') return;
+    // Diff views and other virtual documents (git:, output:) are not the user's file.
+    if (!isDeployDocument(doc) || (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'untitled')) return;
     const key = doc.uri.toString();
     const pending = this.timers.get(key);
     if (pending) clearTimeout(pending);
