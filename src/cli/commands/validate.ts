@@ -42,8 +42,10 @@ function parseArgs(argv: string[]): { targets: string[]; format: 'text' | 'json'
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       if (v !== 'text' && v !== 'json') throw new UsageError(`--format must be text or json, got ${v === undefined ? 'nothing' : `'${v}'`}`);
       format = v;
-    } else if (a === '--') targets.push(...argv.slice(i + 1)), (i = argv.length);
-    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option '${a}' (see --help)`);
+    } else if (a === '--') {
+      targets.push(...argv.slice(i + 1));
+      break;
+    } else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option '${a}' (see --help)`);
     else targets.push(a);
   }
   return { targets, format, help };
