@@ -534,10 +534,15 @@ export class RolloutSession {
     this.changed();
   }
 
-  /** Applies queued local requests and requests others stored in the record. */
-  private applyRequests(): boolean {
+  /** Applies queued local requests and requests others stored in the record. Returns the callers to
+   * answer once the result is persisted. */
+  private applyRequests(): ((written: boolean) => void)[] {
     let rec = this.doc.current;
-    if (!rec) return false;
+    const answers: ((written: boolean) => void)[] = [];
+    if (!rec) {
+      for (const q of this.queue.splice(0)) answers.push(() => q.resolve({ ok: false, reason: 'no run in progress' }));
+      return answers;
+    }
     let dirty = false;
     const now = this.clock.now();
     for (const r of this.doc.requests) {
@@ -553,28 +558,50 @@ export class RolloutSession {
         rec = out.rec;
         dirty = true;
       }
-      q.resolve(out.ok ? { ok: true } : { ok: false, reason: out.reason });
+      answers.push((written) => q.resolve(!out.ok ? { ok: false, reason: out.reason } : written ? { ok: true } : { ok: false, reason: 'the record could not be written; try again' }));
     }
     if (dirty) this.setRec(rec);
-    return dirty;
+    return answers;
   }
 
   private async loop(): Promise<void> {
     let persisted = '';
+    const answers: ((written: boolean) => void)[] = [];
+    const answer = (written = true) => {
+      for (const a of answers.splice(0)) a(written);
+    };
     const persistIfChanged = async () => {
       const key = JSON.stringify(this.doc.current) + JSON.stringify(this.doc.requests.length);
-      if (key === persisted) return;
-      await this.persist();
-      persisted = JSON.stringify(this.doc.current) + JSON.stringify(this.doc.requests.length);
+      if (key !== persisted) {
+        await this.persist();
+        persisted = JSON.stringify(this.doc.current) + JSON.stringify(this.doc.requests.length);
+      }
+      answer();
     };
-    let updates = 0;
     // The watch may lag: drive from what the cluster holds now, never from a stale copy.
     // Anything this session had not persisted is not durable and is redone from the record.
     const fresh = await this.readRecordRetrying();
     this.doc = fresh.doc;
     this.rv = fresh.rv;
+    try {
+      await this.driveSteps(answers, persistIfChanged);
+    } catch (err) {
+      answer(false);
+      throw err;
+    }
+    answer();
+    if (this.driving) {
+      const cur = this.doc.current;
+      if (!cur || isTerminal(cur.phase)) await this.release();
+    }
+  }
+
+  private async driveSteps(answers: ((written: boolean) => void)[], persistIfChanged: () => Promise<void>): Promise<void> {
+    let updates = 0;
     while (this.driving && !this.disposed) {
-      this.applyRequests();
+      // A request is answered once the record holds it: at the next write (for an abort, that write
+      // goes out together with the router write that restores traffic).
+      answers.push(...this.applyRequests());
       const rec = this.doc.current;
       if (!rec) break;
       const now = this.clock.now();
@@ -618,10 +645,6 @@ export class RolloutSession {
       const next = error === undefined ? complete(this.plan, after, e, result!, this.clock.now()) : fail(this.plan, after, e, effectError(error), this.clock.now());
       this.setRec(next);
       await persistIfChanged();
-    }
-    if (this.driving) {
-      const cur = this.doc.current;
-      if (!cur || isTerminal(cur.phase)) await this.release();
     }
   }
 

@@ -1,7 +1,367 @@
-// Scaffold replaced by the rollout implementation.
-import type { CliIO } from '../io';
+// `kube-delivery rollout`: start, watch and steer rollouts from a terminal or CI, through the same
+// engine the extension uses. Live text on a terminal (redrawn at most every 200 ms), plain event lines
+// otherwise, NDJSON with --output json (schema in docs/cli.md). Exit codes: see EXIT below.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { delimiter, resolve } from 'node:path';
+import { ExitCode, UsageError, type CliIO } from '../io';
+import type { Pipeline } from '../../deployfile/model';
+import type { ActionResult, RolloutService, RolloutTarget } from '../../engine/api';
+import type { RolloutAction, RolloutSnapshot } from '../../engine/snapshot';
 
-export async function rollout(_argv: string[], io: CliIO): Promise<number> {
-  io.stderr('kube-delivery rollout: not available in this build yet\n');
-  return 2;
+const VERBS = ['start', 'status', 'watch', 'promote', 'abort', 'pause', 'resume', 'retry'] as const;
+type Verb = (typeof VERBS)[number];
+
+export const ROLLOUT_HELP = `Usage: kube-delivery rollout <start|status|watch|promote|abort|pause|resume|retry> -f FILE --env ENV [options]
+
+  start      start a rollout of the pipeline's image (or --image) to the environment
+  status     print the current state once
+  watch      follow the current run (drives it when no other client does) until it ends
+  promote    go to the next stage (--full: promote to stable now, skipping the remaining stages)
+  abort      send all traffic back to stable and remove the new version
+  pause      stop advancing (traffic stays as it is); resume continues
+  retry      start again with the image of the last failed or aborted run
+
+Options:
+  -f, --file FILE        deploy file (*.deploy.yaml)
+  --env ENV              environment name from the deploy file
+  --pipeline NAME        pipeline in the file (needed when it holds several)
+  --image IMAGE          start/retry: image overriding the deploy file's
+  --wait                 start/retry/promote/abort: wait until the run ends (this process drives it)
+  --stop-at-gate         with --wait (and watch): return as soon as the run waits for a human
+  --full                 promote: promote fully
+  --output text|json     text (default) or one JSON object per state change (NDJSON)
+  --kubeconfig PATH      kubeconfig file(s), '${delimiter}'-separated (default: $KUBECONFIG, then ~/.kube/config)
+  --context NAME         kubeconfig context (default: the environment's)
+  --confirm ENV          required to change a protected environment: its name
+  -h, --help             this help
+
+Exit codes: 0 succeeded (or started/requested without --wait), 1 failed or rolled back,
+2 usage or validation error, 3 aborted, 4 waiting at a manual gate (--stop-at-gate),
+5 cluster unreachable or forbidden. 130 when interrupted (Ctrl-C).
+`;
+
+export interface RolloutArgs {
+  verb: Verb;
+  file: string;
+  env: string;
+  pipeline?: string;
+  image?: string;
+  wait: boolean;
+  stopAtGate: boolean;
+  full: boolean;
+  output: 'text' | 'json';
+  kubeconfig?: string;
+  context?: string;
+  confirm?: string;
+}
+
+export function parseRolloutArgs(argv: string[]): RolloutArgs | 'help' {
+  if (argv.includes('-h') || argv.includes('--help')) return 'help';
+  const [verb, ...rest] = argv;
+  if (!verb) throw new UsageError(`missing subcommand: one of ${VERBS.join(', ')}`);
+  if (!(VERBS as readonly string[]).includes(verb)) throw new UsageError(`unknown subcommand '${verb}': one of ${VERBS.join(', ')}`);
+  const a: Partial<RolloutArgs> = { verb: verb as Verb, wait: false, stopAtGate: false, full: false, output: 'text' };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string => {
+      const v = inline ?? rest[++i];
+      if (v === undefined || (inline === undefined && v.startsWith('-') && v.length > 1)) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '-f':
+      case '--file':
+        a.file = value();
+        break;
+      case '--env':
+        a.env = value();
+        break;
+      case '--pipeline':
+        a.pipeline = value();
+        break;
+      case '--image':
+        a.image = value();
+        break;
+      case '--kubeconfig':
+        a.kubeconfig = value();
+        break;
+      case '--context':
+        a.context = value();
+        break;
+      case '--confirm':
+        a.confirm = value();
+        break;
+      case '--output':
+      case '-o': {
+        const v = value();
+        if (v !== 'text' && v !== 'json') throw new UsageError(`--output must be text or json, got '${v}'`);
+        a.output = v;
+        break;
+      }
+      case '--wait':
+        a.wait = true;
+        break;
+      case '--stop-at-gate':
+        a.stopAtGate = true;
+        break;
+      case '--full':
+        a.full = true;
+        break;
+      default:
+        throw new UsageError(arg.startsWith('-') ? `unknown option '${arg}' (see kube-delivery rollout --help)` : `unexpected argument '${arg}'`);
+    }
+  }
+  if (!a.file) throw new UsageError('missing -f FILE (the deploy file)');
+  if (!a.env) throw new UsageError('missing --env ENV');
+  if (a.full && a.verb !== 'promote') throw new UsageError('--full only goes with promote');
+  if (a.image && a.verb !== 'start' && a.verb !== 'retry') throw new UsageError('--image only goes with start or retry');
+  if (a.stopAtGate && !a.wait && a.verb !== 'watch') throw new UsageError('--stop-at-gate needs --wait');
+  if (a.wait && (a.verb === 'status' || a.verb === 'watch' || a.verb === 'pause' || a.verb === 'resume')) throw new UsageError(`--wait does not go with ${a.verb}`);
+  return a as RolloutArgs;
+}
+
+/** Loads the deploy file and picks the pipeline; problems are usage/validation errors (exit 2). */
+async function loadPipeline(args: RolloutArgs, io: CliIO): Promise<Pipeline> {
+  const path = resolve(io.cwd, args.file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${args.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const { parseDeployFile } = await import('../../deployfile/parse');
+  const r = parseDeployFile(text, path);
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length) {
+    const first = errors[0];
+    throw new UsageError(`${args.file}:${first.range.start.line + 1}:${first.range.start.character + 1}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more; run kube-delivery validate ${args.file})` : ''}`);
+  }
+  const names = r.pipelines.map((p) => p.name);
+  if (r.pipelines.length === 0) throw new UsageError(`${args.file} holds no pipeline`);
+  const p = args.pipeline ? r.pipelines.find((x) => x.name === args.pipeline) : r.pipelines.length === 1 ? r.pipelines[0] : undefined;
+  if (!p) throw new UsageError(args.pipeline ? `no pipeline '${args.pipeline}' in ${args.file} (pipelines: ${names.join(', ')})` : `${args.file} holds several pipelines (${names.join(', ')}): pass --pipeline NAME`);
+  if (!p.environments.some((e) => e.name === args.env)) throw new UsageError(`pipeline '${p.name}' has no environment '${args.env}' (environments: ${p.environments.map((e) => e.name).join(', ')})`);
+  return p;
+}
+
+/** The exit code for how a run ended (or waits). */
+export function exitFor(s: RolloutSnapshot, stopAtGate: boolean): number | undefined {
+  if (s.error && (s.error.kind === 'unreachable' || s.error.kind === 'forbidden') && !s.runId) return ExitCode.unreachable;
+  switch (s.phase) {
+    case 'succeeded':
+      return ExitCode.ok;
+    case 'failed':
+    case 'rolledBack':
+      return ExitCode.failed;
+    case 'aborted':
+      return ExitCode.aborted;
+  }
+  if (stopAtGate && (s.phase === 'paused' || (s.phase === 'waiting' && (s.gate?.kind === 'manual' || s.gate?.kind === 'noData')))) return ExitCode.waitingAtGate;
+  return undefined;
+}
+
+function codeFor(r: ActionResult & { ok: false }): number {
+  switch (r.code) {
+    case 'unreachable':
+    case 'forbidden':
+      return ExitCode.unreachable;
+    case 'invalid':
+    case 'needsConfirmation':
+      return ExitCode.usage;
+    default:
+      return ExitCode.failed;
+  }
+}
+
+// ---------- rendering ----------
+
+const pct = (w: { canary: number; baseline: number; current: number }, baseline: boolean) => (baseline ? `canary ${w.canary}% · baseline ${w.baseline}% · stable ${w.current}%` : `canary ${w.canary}% · stable ${w.current}%`);
+
+export function renderText(s: RolloutSnapshot): string {
+  const lines: string[] = [];
+  const baseline = s.versions.some((v) => v.role === 'baseline') || s.weights.requested.baseline > 0;
+  lines.push(`${s.pipeline} → ${s.environment} (${s.strategy}${s.router ? `, ${s.router}` : ''}, ${s.context}/${s.namespace})${s.runId ? `  run ${s.runId}` : ''}`);
+  if (s.toImage) lines.push(`  image     ${s.fromImage ?? '?'} → ${s.toImage}`);
+  lines.push(`  status    ${s.phase.toUpperCase()} · stage ${Math.min(s.stage.index + 1, s.stage.count)}/${s.stage.count} · ${s.reason}`);
+  if (s.strategy !== 'simple') lines.push(`  weights   requested ${pct(s.weights.requested, baseline)}  |  actual ${pct(s.weights.actual, baseline)}`);
+  if (s.versions.length) lines.push(`  versions  ${s.versions.map((v) => `${v.role}${v.active ? '*' : ''} ${v.deployment} ${v.ready}/${v.desired} ready${v.image ? ` (${v.image.split('/').pop()})` : ''}`).join(' · ')}`);
+  if (s.gate) lines.push(`  gate      ${s.gate.kind}: ${s.gate.message}`);
+  const lastCheck = s.analysis.length ? s.analysis.filter((m) => m.stage === s.analysis[s.analysis.length - 1].stage && m.check === s.analysis[s.analysis.length - 1].check) : [];
+  if (lastCheck.length) lines.push(`  analysis  stage ${lastCheck[0].stage + 1} check ${lastCheck[0].check}: ${lastCheck.map((m) => `${m.verdict.toUpperCase()} ${m.message}`).join(' · ')}`);
+  if (s.tests.length) lines.push(`  tests     ${s.tests.map((t) => `${t.name}@${t.stage + 1} ${t.status}${t.durationMs ? ` (${Math.round(t.durationMs / 1000)}s)` : ''}`).join(' · ')}`);
+  const failedTest = s.tests.find((t) => t.status === 'failed' || t.status === 'timedOut');
+  if (failedTest?.logExcerpt) lines.push(`  log       ${failedTest.logExcerpt.trim().split('\n').slice(-3).join(' ⏎ ')}`);
+  if (s.driver) lines.push(`  driver    ${s.driver.holder}${s.driver.self ? ' (this process)' : ''}`);
+  if (s.error) lines.push(`  error     ${s.error.message}`);
+  return lines.join('\n') + '\n';
+}
+
+function eventLine(at: string, reason: string, message: string): string {
+  return `${at.slice(11, 19)} ${reason.padEnd(16)} ${message}\n`;
+}
+
+/** Output of a stream of snapshots: TTY redraw (throttled), plain lines, or NDJSON. */
+class Printer {
+  private lastEvents = 0;
+  private lastRun?: string;
+  private lastPhase = '';
+  private drawnLines = 0;
+  private pending?: RolloutSnapshot;
+  private timer?: ReturnType<typeof setTimeout>;
+  private lastDraw = 0;
+  constructor(
+    private readonly io: CliIO,
+    private readonly json: boolean,
+  ) {}
+
+  snapshot(s: RolloutSnapshot): void {
+    if (this.json) {
+      this.io.stdout(JSON.stringify({ kind: 'snapshot', ...s }) + '\n');
+      return;
+    }
+    if (this.io.isTTY) {
+      this.pending = s;
+      const since = Date.now() - this.lastDraw;
+      if (since >= 200) this.draw();
+      else if (!this.timer) this.timer = setTimeout(() => this.draw(), 200 - since);
+      return;
+    }
+    if (s.runId !== this.lastRun) {
+      this.lastRun = s.runId;
+      this.lastEvents = 0;
+      if (s.runId) this.io.stdout(`${s.pipeline} → ${s.environment}: run ${s.runId} ${s.fromImage ?? '?'} → ${s.toImage}\n`);
+    }
+    for (const e of s.events.slice(this.lastEvents)) this.io.stdout(eventLine(e.at, e.reason, e.message));
+    // Events are capped in the record: follow by count from the end when the window slid.
+    this.lastEvents = s.events.length;
+    const phase = `${s.phase}|${s.gate?.kind ?? ''}|${s.gate?.message ?? ''}`;
+    if (phase !== this.lastPhase) {
+      this.lastPhase = phase;
+      this.io.stdout(eventLine(s.updatedAt, `[${s.phase}]`, s.reason));
+    }
+  }
+
+  private draw(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const s = this.pending;
+    if (!s) return;
+    this.pending = undefined;
+    this.lastDraw = Date.now();
+    const text = renderText(s);
+    // Move up over the previous block and clear it, then print the new one.
+    const up = this.drawnLines ? `\x1b[${this.drawnLines}A\x1b[0J` : '';
+    this.io.stdout(up + text);
+    this.drawnLines = text.split('\n').length - 1;
+  }
+
+  flush(): void {
+    if (this.pending) this.draw();
+  }
+
+  result(exitCode: number, s?: RolloutSnapshot, message?: string): void {
+    this.flush();
+    if (this.json) this.io.stdout(JSON.stringify({ kind: 'result', exitCode, phase: s?.phase, reason: message ?? s?.reason }) + '\n');
+    else if (message) this.io.stdout(`${message}\n`);
+  }
+
+  error(code: string, message: string): void {
+    this.flush();
+    if (this.json) this.io.stdout(JSON.stringify({ kind: 'error', code, message }) + '\n');
+    this.io.stderr(`kube-delivery rollout: ${message}\n`);
+  }
+}
+
+// ---------- the command ----------
+
+export async function rollout(argv: string[], io: CliIO): Promise<number> {
+  const parsed = parseRolloutArgs(argv);
+  if (parsed === 'help') {
+    io.stdout(ROLLOUT_HELP);
+    return ExitCode.ok;
+  }
+  const args = parsed;
+  const pipeline = await loadPipeline(args, io);
+  const target: RolloutTarget = { pipeline, environment: args.env };
+  const kubeconfigPaths = args.kubeconfig ? args.kubeconfig.split(delimiter).filter(Boolean).map((p) => resolve(io.cwd, p)) : io.env.KUBECONFIG ? io.env.KUBECONFIG.split(delimiter).filter(Boolean) : undefined;
+  const { createClusterRolloutService } = await import('../../kube/index');
+  const identity = `cli:${hostname()}:${process.pid}`;
+  const svc = createClusterRolloutService({ access: { kubeconfigPaths, context: args.context }, identity, canDrive: args.verb !== 'status', log: io.env.KD_DEBUG ? (m) => io.stderr(`[engine] ${m}\n`) : undefined });
+  const printer = new Printer(io, args.output === 'json');
+  // Engine timers never hold the process; this does, while we wait on purpose.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    return await runVerb(svc, target, args, io, printer);
+  } finally {
+    clearInterval(keepAlive);
+    svc.dispose();
+  }
+}
+
+async function runVerb(svc: RolloutService & { drained?: () => Promise<void> }, target: RolloutTarget, args: RolloutArgs, io: CliIO, printer: Printer): Promise<number> {
+  if (args.verb === 'status') {
+    const s = await svc.status(target);
+    if (s.error && (s.error.kind === 'unreachable' || s.error.kind === 'forbidden')) {
+      printer.error(s.error.kind, s.error.message);
+      return ExitCode.unreachable;
+    }
+    if (s.error?.kind === 'invalid') {
+      printer.error('invalid', s.error.message);
+      return ExitCode.usage;
+    }
+    if (args.output === 'json') printer.snapshot(s);
+    else io.stdout(renderText(s));
+    return ExitCode.ok;
+  }
+  if (args.verb !== 'watch') {
+    const action: RolloutAction = args.verb === 'promote' && args.full ? 'promoteFull' : (args.verb as RolloutAction);
+    const r = await svc.act(target, action, { confirm: args.confirm, image: args.image, actor: `cli:${io.env.USER ?? 'user'}`, drive: action === 'start' || action === 'retry' ? args.wait : undefined });
+    if (!r.ok) {
+      printer.error(r.code, r.message);
+      return codeFor(r);
+    }
+    if (!args.wait) {
+      printer.snapshot(r.snapshot);
+      const what = action === 'start' || action === 'retry' ? `started ${r.snapshot.toImage} in ${target.environment}; a driver (kube-delivery rollout watch, --wait, or the editor) advances it` : `${args.verb} requested`;
+      printer.result(ExitCode.ok, r.snapshot, args.output === 'json' ? what : `${what}`);
+      return ExitCode.ok;
+    }
+  }
+  return follow(svc, target, args, io, printer);
+}
+
+/** Streams snapshots until the run ends (or waits for a human with --stop-at-gate). */
+async function follow(svc: RolloutService & { drained?: () => Promise<void> }, target: RolloutTarget, args: RolloutArgs, io: CliIO, printer: Printer): Promise<number> {
+  let last: RolloutSnapshot | undefined;
+  let sawActive = false;
+  const code = await new Promise<number>((resolveCode) => {
+    let done = false;
+    const finish = (c: number) => {
+      if (done) return;
+      done = true;
+      w.dispose();
+      resolveCode(c);
+    };
+    const w = svc.watch(target, (s) => {
+      last = s;
+      printer.snapshot(s);
+      if (s.error && (s.error.kind === 'unreachable' || s.error.kind === 'forbidden') && !s.runId) return finish(ExitCode.unreachable);
+      if (s.error?.kind === 'invalid' && !s.runId) return finish(ExitCode.usage);
+      const active = s.runId !== undefined && !['succeeded', 'failed', 'rolledBack', 'aborted', 'idle'].includes(s.phase);
+      if (active) sawActive = true;
+      // watch with nothing running: show the state once and stop.
+      if (!active && !sawActive && args.verb === 'watch') return finish(ExitCode.ok);
+      const c = exitFor(s, args.stopAtGate);
+      if (c !== undefined && (sawActive || args.verb !== 'watch')) finish(c);
+    });
+    void io.interrupted.then(() => finish(130));
+  });
+  // Let the run's last record write land before leaving (this process may have been driving).
+  if (code !== 130) await svc.drained?.();
+  printer.result(code, last, code === 130 ? 'interrupted: the run goes on in the cluster; another client takes over when the lease expires' : undefined);
+  return code;
 }
