@@ -77,6 +77,16 @@ async function openFromTree(wb: Workbench, environment: string, pipeline: string
   }, UI_TIMEOUT);
   await pipelineRow.hover();
   await pipelineRow.locator('.actions .action-label[aria-label^="Open Dashboard"]').click();
+  // While a live rollout re-renders its row, the click can reach the command without the row's target
+  // and the command then asks with its QuickPick: answer it the way a user would.
+  const tab = page.locator('.tabs-container .tab', { hasText: `Rollout: ${pipeline} → ${environment}` });
+  const asked = page.locator('.quick-input-widget .quick-input-title', { hasText: 'Open Dashboard' });
+  await Promise.race([tab.waitFor({ timeout: UI_TIMEOUT }), asked.waitFor({ timeout: UI_TIMEOUT })]);
+  if (await asked.isVisible()) {
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.fill(`${pipeline} → ${environment}`);
+    await input.press('Enter');
+  }
 }
 
 /** Chooses an item of the open QuickPick by typing its label, as a keyboard user does. */
