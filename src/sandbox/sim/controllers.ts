@@ -100,6 +100,12 @@ export interface ControllerOptions {
   behaviour: BehaviourTable;
   random: Random;
   podEvents?: boolean;
+  /**
+   * When queued work runs: 'microtask' (at once; deterministic with a manual clock) or 'immediate'
+   * (next turn of the event loop, so a burst of timer-driven changes — pods of one ReplicaSet starting
+   * together — is reconciled in one sync instead of one per pod). Default 'microtask'.
+   */
+  batching?: 'microtask' | 'immediate';
   /** Called with errors a sync could not handle (default: ignored after a retry is scheduled). */
   onError?: (err: unknown, work: string) => void;
 }
@@ -239,10 +245,12 @@ export class ControllerManager {
   private schedule(): void {
     if (this.scheduled || this.draining || this.faults.paused) return;
     this.scheduled = true;
-    queueMicrotask(() => {
+    const run = () => {
       this.scheduled = false;
       this.drain();
-    });
+    };
+    if (this.options.batching === 'immediate') setImmediate(run);
+    else queueMicrotask(run);
   }
 
   private drain(): void {

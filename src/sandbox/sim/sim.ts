@@ -6,7 +6,7 @@ import type { KubeObject, Store } from '../api/store';
 import type { ApiServer, ServiceProxyTarget } from '../api/server';
 import { ApiError } from '../api/errors';
 import type { Faults } from '../api/faults';
-import type { Clock, TimerHandle } from './clock';
+import { isManualClock, type Clock, type TimerHandle } from './clock';
 import { BehaviourTable, sampleLatencyMs, type Behaviour, type BehaviourOverride, type LatencyModel } from './behaviour';
 import { createRandom, type Random } from './random';
 import { ControllerManager } from './controllers';
@@ -44,6 +44,8 @@ export interface SimulationOptions {
   /** Create monitoring/prometheus (Namespace, Deployment, Service). Default true. */
   prometheus?: boolean;
   onError?: (err: unknown, where: string) => void;
+  /** How controller work is batched (default: 'immediate' on a real clock, 'microtask' on a manual one). */
+  batching?: 'microtask' | 'immediate';
 }
 
 export const PROMETHEUS = { namespace: 'monitoring', service: 'prometheus', port: 9090 };
@@ -78,6 +80,8 @@ export class Simulation {
       random: this.random.fork('controllers'),
       podEvents: options.podEvents,
       onError: options.onError,
+      // Real time: batch bursts (fewer writes); manual time: run at once so `advance` settles.
+      batching: options.batching ?? (isManualClock(options.clock) ? 'microtask' : 'immediate'),
     });
     this.tickMs = options.trafficTickMs ?? 1000;
     this.scrapeMs = options.scrapeIntervalMs ?? 5000;

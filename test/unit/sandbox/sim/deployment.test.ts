@@ -58,11 +58,17 @@ describe('sandbox Deployment controller', () => {
 
   for (const c of [
     { replicas: 10, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } }, minReadySeconds: 0 },
+    { replicas: 10, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } }, minReadySeconds: 0, batching: 'immediate' as const },
     { replicas: 4, strategy: undefined, minReadySeconds: 5 },
     { replicas: 5, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } }, minReadySeconds: 0 },
     { replicas: 3, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '100%', maxUnavailable: 0 } }, minReadySeconds: 2 },
   ]) {
-    it(`rolling update keeps surge/unavailable bounds at every write (${c.replicas} replicas, ${JSON.stringify(c.strategy?.rollingUpdate ?? 'defaults')}, minReady ${c.minReadySeconds})`, async () => {
+    it(`rolling update keeps surge/unavailable bounds at every write (${c.replicas} replicas, ${JSON.stringify(c.strategy?.rollingUpdate ?? 'defaults')}, minReady ${c.minReadySeconds}${'batching' in c ? `, ${c.batching} batching` : ''})`, async () => {
+      if ('batching' in c) {
+        h.stop();
+        h = harness({ batching: c.batching });
+        namespace(h.store, 'demo');
+      }
       h.store.create('deployments.apps', deployment({ replicas: c.replicas, strategy: c.strategy, minReadySeconds: c.minReadySeconds }));
       assert.ok(await h.clock.advanceUntil(() => rolloutState(get(h)) === 'done', 120_000));
       const ru = (c.strategy?.rollingUpdate ?? {}) as { maxSurge?: unknown; maxUnavailable?: unknown };
