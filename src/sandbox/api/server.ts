@@ -154,6 +154,14 @@ function parseResourcePath(segments: string[]): Target | undefined {
   return { def, version, namespace, name: rest[1], subresource: rest[2], rest: rest.slice(3), watchPath };
 }
 
+/** The field manager of a write: `?fieldManager=`, else the User-Agent's product (`kubectl`), as kube-apiserver does. */
+function managerOf(req: http.IncomingMessage, q: URLSearchParams): string {
+  const explicit = q.get('fieldManager');
+  if (explicit) return explicit;
+  const ua = req.headers['user-agent'] ?? '';
+  return ua.split('/')[0].trim().slice(0, 128) || 'unknown';
+}
+
 function qbool(v: string | null): boolean {
   return v === 'true' || v === '1';
 }
@@ -476,7 +484,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const next = structuredClone(cur) as KubeObject;
     (next.spec as Record<string, unknown>).replicas = replicas;
     next.metadata.resourceVersion = rv || cur.metadata.resourceVersion;
-    const updated = store.update(t.def.key, next, { dryRun: q.get('dryRun') === 'All' });
+    const updated = store.update(t.def.key, next, { dryRun: q.get('dryRun') === 'All', fieldManager: managerOf(req, q) });
     sendJson(res, 200, scaleOf(updated));
   }
 
@@ -535,7 +543,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           }
           body.metadata.namespace = t.namespace;
         }
-        return sendObject(t, req, res, 201, store.create(def.key, body, { dryRun }), q);
+        return sendObject(t, req, res, 201, store.create(def.key, body, { dryRun, fieldManager: managerOf(req, q) }), q);
       }
       case 'PUT': {
         if (!t.name) throw methodNotSupported(def, 'update');
@@ -548,13 +556,13 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           }
           body.metadata.namespace = t.namespace;
         }
-        return sendObject(t, req, res, 200, store.update(def.key, body, { dryRun }), q);
+        return sendObject(t, req, res, 200, store.update(def.key, body, { dryRun, fieldManager: managerOf(req, q) }), q);
       }
       case 'PATCH': {
         if (!t.name) throw methodNotSupported(def, 'patch');
         const { type, body } = await patchBody(req, def);
         const existed = !!store.tryGet(def.key, t.namespace, t.name);
-        const o = store.patch(def.key, t.namespace, t.name, type, body, { dryRun, fieldManager: q.get('fieldManager') ?? undefined, force: qbool(q.get('force')) });
+        const o = store.patch(def.key, t.namespace, t.name, type, body, { dryRun, fieldManager: type === 'apply' ? (q.get('fieldManager') ?? undefined) : managerOf(req, q), force: qbool(q.get('force')) });
         return sendObject(t, req, res, existed ? 200 : 201, o, q);
       }
       case 'DELETE': {

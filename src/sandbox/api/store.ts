@@ -22,7 +22,9 @@
  *   metadata/status changes, or annotations change. A write that changes nothing is a no-op (same
  *   resourceVersion, no event), so controllers can write idempotently without event loops.
  * - `patch(resource, ns, name, patchType, body)` with 'json' | 'merge' | 'strategic' | 'apply'
- *   (server-side apply: create-or-merge). Strategic on custom resources → 415.
+ *   (server-side apply: create-or-merge, needs `fieldManager`; 409 Conflict with FieldManagerConflict
+ *   causes when it would change fields another manager set, unless `force`). Strategic on custom
+ *   resources → 415. Writes with a `fieldManager` own the fields they change (managedfields.ts).
  * - `delete` with propagationPolicy Background (default) | Foreground | Orphan: dependents are found
  *   through `metadata.ownerReferences[].uid` and deleted (or orphaned) synchronously. Objects with
  *   `metadata.finalizers` get a deletionTimestamp and stay until an update empties the finalizers.
@@ -39,12 +41,14 @@
  *   and fans the same bytes out to every watcher.
  */
 import { randomUUID } from 'node:crypto';
+import YAML from 'yaml';
 import { ApiError, alreadyExists, conflict, invalid, notFound, expired, unsupportedMediaType, badRequest } from './errors';
 import { mustResource, type ResourceDef } from './resources';
 import { compileSelectors, type CompiledSelectors, type Selectors } from './selectors';
 import { applyDefaults, validateObject } from './defaults';
 import { applyPatch, type PatchType } from './patch';
 import { deepEqual } from './json';
+import { recordApply, recordUpdate, type Managers } from './managedfields';
 
 export interface OwnerReference {
   apiVersion: string;
@@ -163,7 +167,10 @@ export interface WriteOptions {
   subresource?: 'status';
   /** create only: keep the given status (seeding, benchmarks). */
   keepStatus?: boolean;
+  /** Who is writing: takes ownership of the fields it sets (server-side apply conflicts). Writes
+   * without one (in-process controllers) own nothing. Required for patch type 'apply'. */
   fieldManager?: string;
+  /** apply only: take over fields owned by other managers instead of a 409 conflict. */
   force?: boolean;
 }
 
@@ -248,6 +255,8 @@ export class Store {
   private readonly dependents = new Map<string, Set<string>>();
   /** uids of live objects (the garbage collector's "does this owner still exist?") */
   private readonly liveUids = new Set<string>();
+  /** uid → field ownership (server-side apply) */
+  private readonly managed = new Map<string, Managers>();
   readonly historySize: number;
   readonly now: () => number;
   private readonly newUid: () => string;
@@ -352,7 +361,13 @@ export class Store {
       meta.resourceVersion = this.resourceVersion;
       return deepFreeze(obj);
     }
-    return this.commit(s, 'ADDED', obj, undefined);
+    const created = this.commit(s, 'ADDED', obj, undefined);
+    if (opts.fieldManager) {
+      const m: Managers = new Map();
+      recordUpdate(m, opts.fieldManager, undefined, input);
+      this.managed.set(created.metadata.uid!, m);
+    }
+    return created;
   }
 
   update(resource: string, input: KubeObject, opts: WriteOptions = {}): KubeObject {
@@ -408,7 +423,14 @@ export class Store {
       const cur = this.tryGet(def.key, obj.metadata.namespace, obj.metadata.name!)!;
       return this.remove(s, cur);
     }
-    return this.commit(s, 'MODIFIED', obj, old);
+    const updated = this.commit(s, 'MODIFIED', obj, old);
+    if (opts.fieldManager && opts.subresource !== 'status') {
+      const uid = updated.metadata.uid!;
+      const m = this.managed.get(uid) ?? new Map();
+      recordUpdate(m, opts.fieldManager, old, updated);
+      this.managed.set(uid, m);
+    }
+    return updated;
   }
 
   /**
@@ -427,14 +449,33 @@ export class Store {
     const s = this.state(resource);
     const def = s.def;
     if (type === 'strategic' && def.custom) throw unsupportedMediaType('application/strategic-merge-patch+json');
+    if (type === 'apply' && !opts.fieldManager) throw badRequest('fieldManager is required for apply requests');
     const old = this.tryGet(resource, namespace, name);
     if (!old) {
       if (type === 'apply' && !opts.subresource) {
         const created = applyPatch(def, { apiVersion: '', kind: '', metadata: {} }, type, body, opts) as KubeObject;
         created.metadata = { ...(created.metadata ?? {}), name, ...(def.namespaced ? { namespace } : {}) };
-        return this.create(resource, created, opts);
+        const result = this.create(resource, created, { ...opts, fieldManager: undefined });
+        if (!opts.dryRun) {
+          const m: Managers = new Map();
+          recordApply(def, def.versions[0], m, opts.fieldManager!, undefined, parsedApply(body), true);
+          this.managed.set(result.metadata.uid!, m);
+        }
+        return result;
       }
       throw notFound(def, name);
+    }
+    if (type === 'apply') {
+      // Check ownership first (throws 409 on conflicts); commit the new ownership only if the write succeeds.
+      const next: Managers = new Map([...(this.managed.get(old.metadata.uid!) ?? new Map())].map(([k, v]) => [k, { operation: v.operation, fields: new Set(v.fields) }]));
+      const applied = parsedApply(body);
+      recordApply(def, def.versions[0], next, opts.fieldManager!, old, applied, !!opts.force);
+      const patched = applyPatch(def, old, type, applied, opts) as KubeObject;
+      patched.metadata = { ...(patched.metadata ?? {}), name, ...(def.namespaced ? { namespace: old.metadata.namespace } : {}) };
+      delete patched.metadata.resourceVersion;
+      const result = this.updateFrom(s, old, patched, { ...opts, fieldManager: undefined });
+      if (!opts.dryRun) this.managed.set(old.metadata.uid!, next);
+      return result;
     }
     const patched = applyPatch(def, old, type, body, opts) as KubeObject;
     if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) throw badRequest('the patch result is not an object');
@@ -579,6 +620,7 @@ export class Store {
     obj.metadata.resourceVersion = String(this.rv);
     deepFreeze(obj);
     this.liveUids.delete(old.metadata.uid!);
+    this.managed.delete(old.metadata.uid!);
     this.indexOwners(s.def.key, old, undefined);
     this.emit(s, new ChangeEvent('DELETED', s.def.key, obj, old, this.rv));
     return obj;
@@ -705,6 +747,15 @@ export class Store {
       gone.metadata.resourceVersion = String(ev.resourceVersion);
       w.onEvent({ type: 'DELETED', object: gone, line: () => watchLine('DELETED', gone), chunk: () => httpChunk(watchLine('DELETED', gone)) });
     }
+  }
+}
+
+function parsedApply(body: unknown): unknown {
+  if (typeof body !== 'string') return body;
+  try {
+    return YAML.parse(body);
+  } catch (e) {
+    throw badRequest(`error decoding YAML: ${(e as Error).message}`);
   }
 }
 

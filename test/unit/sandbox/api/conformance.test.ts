@@ -221,6 +221,11 @@ describe('sandbox API conformance (@kubernetes/client-node)', function () {
     assert.equal(applied.spec!.replicas, 1);
     const reapplied = await apps.patchNamespacedDeployment({ name: 'applied', namespace: NS, fieldManager: 'conformance', force: true, body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'applied' }, spec: { replicas: 6 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply));
     assert.equal(reapplied.spec!.replicas, 6);
+    await apps.patchNamespacedDeploymentScale({ name: 'applied', namespace: NS, fieldManager: 'autoscaler', body: { spec: { replicas: 9 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    const clash = await failing(apps.patchNamespacedDeployment({ name: 'applied', namespace: NS, fieldManager: 'conformance', body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'applied' }, spec: { replicas: 6 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply)));
+    assert.equal(clash.code, 409);
+    assert.equal(clash.reason, 'Conflict');
+    assert.deepEqual((clash.details as { causes: { reason: string; field: string }[] }).causes.map((c) => [c.reason, c.field]), [['FieldManagerConflict', '.spec.replicas']]);
     assert.equal(reapplied.spec!.template.spec!.containers[0].image, 'nginx:1.25');
     const vs = { group: 'networking.istio.io', version: 'v1beta1', namespace: NS, plural: 'virtualservices' };
     await custom.createNamespacedCustomObject({ ...vs, body: { apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: { name: 'web' }, spec: { http: [{ route: [{ destination: { host: 'web', subset: 'stable' }, weight: 100 }] }] } } });

@@ -175,6 +175,13 @@ describe('sandbox API with kubectl (bare server)', function () {
     assert.match(vs[1][1], /\["payments"\]/);
     assert.match(await k.ok(['get', 'vs', 'payments', '-o', 'jsonpath={.spec.http[0].route[0].weight}']), /^100$/);
     assert.match(await k.ok(['apply', '--server-side', '-f', changedFile]), /serverside-applied/);
+    await k.ok(['scale', 'deployment/payments', '--replicas=2']);
+    // kubectl scale writes as "kubectl" (its User-Agent), like `apply --server-side`: another manager clashes.
+    const clash = await k.run(['apply', '--server-side', '--field-manager=ci', '-f', changedFile]);
+    assert.notEqual(clash.code, 0);
+    assert.match(clash.stderr, /Apply failed with 1 conflict: conflict with "kubectl[^"]*"( using apps\/v1)?: \.spec\.replicas/);
+    assert.match(await k.ok(['apply', '--server-side', '--field-manager=ci', '--force-conflicts', '-f', changedFile]), /serverside-applied/);
+    assert.equal((h.store.get('deployments.apps', 'default', 'payments').spec as { replicas: number }).replicas, 6);
     const all = await k.ok(['get', 'all']);
     assert.match(all, /deployment.apps\/payments/);
     assert.match(all, /service\/payments/);

@@ -232,4 +232,40 @@ describe('sandbox store', () => {
     assert.equal(code(() => s.patch('deployments.apps', 'default', 'web', 'merge', { metadata: { resourceVersion: d.metadata.resourceVersion }, spec: { replicas: 1 } })), 409);
     assert.equal(code(() => s.patch('virtualservices.networking.istio.io', 'default', 'x', 'strategic', {})), 415);
   });
+
+  it('server-side apply: owners of changed fields cause 409 FieldManagerConflict unless forced; equal values are shared', () => {
+    const s = fresh();
+    const applied = (replicas: number, image = 'nginx:1.25') => {
+      const d = deployment('ssa');
+      (d.spec as { replicas: number }).replicas = replicas;
+      (d.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0].image = image;
+      delete d.status;
+      return d;
+    };
+    s.patch('deployments.apps', 'default', 'ssa', 'apply', applied(2), { fieldManager: 'ci' });
+    assert.equal(code(() => s.patch('deployments.apps', 'default', 'ssa', 'apply', applied(2), {})), 400, 'apply needs a field manager');
+    s.patch('deployments.apps', 'default', 'ssa', 'merge', { spec: { replicas: 5 } }, { fieldManager: 'kubectl-scale' });
+    s.patch('deployments.apps', 'default', 'ssa', 'apply', applied(5, 'nginx:1.25'), { fieldManager: 'other' });
+    try {
+      s.patch('deployments.apps', 'default', 'ssa', 'apply', applied(3, 'nginx:1.26'), { fieldManager: 'ci' });
+      assert.fail('expected a conflict');
+    } catch (e) {
+      assert.ok(e instanceof ApiError);
+      assert.equal(e.code, 409);
+      assert.equal(e.reason, 'Conflict');
+      const causes = e.status.details!.causes!;
+      assert.ok(causes.every((c) => c.reason === 'FieldManagerConflict'));
+      assert.deepEqual(causes.map((c) => `${c.message} ${c.field}`).sort(), [
+        'conflict with "kubectl-scale" using apps/v1 .spec.replicas',
+        'conflict with "other" using apps/v1 .spec.replicas',
+        'conflict with "other" using apps/v1 .spec.template.spec.containers[name="app"].image',
+      ], 'the image was co-owned by "other", which applied the same value');
+      assert.match(e.message, /^Apply failed with 3 conflicts: conflict with "kubectl-scale" using apps\/v1: \.spec\.replicas/);
+    }
+    assert.equal((s.get('deployments.apps', 'default', 'ssa').spec as { replicas: number }).replicas, 5, 'a conflicting apply changes nothing');
+    const forced = s.patch('deployments.apps', 'default', 'ssa', 'apply', applied(3, 'nginx:1.26'), { fieldManager: 'ci', force: true });
+    assert.equal((forced.spec as { replicas: number }).replicas, 3);
+    s.patch('deployments.apps', 'default', 'ssa', 'apply', applied(3, 'nginx:1.27'), { fieldManager: 'ci' });
+    assert.equal(code(() => s.patch('deployments.apps', 'default', 'ssa', 'apply', applied(4), { fieldManager: 'kubectl-scale' })), 409, 'the forced field now belongs to ci');
+  });
 });
