@@ -197,6 +197,25 @@ describe('sandbox API conformance (@kubernetes/client-node)', function () {
     assert.equal(svc.spec!.ports![0].protocol, 'TCP');
   });
 
+  it('an informer recovers from cut streams and a forced 410 by relisting, and keeps its cache right', async () => {
+    const path = '/api/v1/namespaces/other/secrets';
+    const informer = k8s.makeInformer(kc, path, () => core.listNamespacedSecret({ namespace: 'other' }));
+    const errors: unknown[] = [];
+    informer.on('error', (e) => errors.push(e));
+    await informer.start();
+    await waitFor('informer watching', () => h.store.watcherCount() >= 1);
+    // Every stream now ends after one event, and the next resumption is told its version expired.
+    Object.assign(h.api.faults, { watchCutAfterEvents: 1, forceWatchExpired: 1, resources: ['secrets'] });
+    await core.createNamespacedSecret({ namespace: 'other', body: { metadata: { name: 's1' }, stringData: { a: 'b' } } });
+    await waitFor('forced 410 used', () => h.api.faults.forceWatchExpired === 0, 10_000);
+    await core.createNamespacedSecret({ namespace: 'other', body: { metadata: { name: 's2' } } });
+    await core.deleteNamespacedSecret({ name: 's1', namespace: 'other' });
+    await waitFor('cache converged', () => informer.list().map((x) => x.metadata!.name).join() === 's2', 10_000);
+    Object.assign(h.api.faults, { watchCutAfterEvents: 0, resources: [] });
+    await informer.stop();
+    assert.deepEqual(errors, [], 'a 410 is handled by relisting, not reported as an error');
+  });
+
   it('every patch type: json (default), merge, strategic with merge keys, server-side apply; 415 for strategic on custom resources', async () => {
     await apps.createNamespacedDeployment({ namespace: NS, body: deployment('patchy') });
     const json = await apps.patchNamespacedDeployment({ name: 'patchy', namespace: NS, body: [{ op: 'add', path: '/metadata/annotations', value: { note: 'x' } }, { op: 'replace', path: '/spec/replicas', value: 3 }] });
