@@ -80,7 +80,7 @@ export function syncJob(ctx: ControllerContext, ns: string, name: string): void 
     if (deadline !== undefined && started !== undefined && nowMs - started >= deadline * 1000) {
       fail('DeadlineExceeded', 'Job was active longer than specified deadline');
       activeCount = 0;
-    } else if (failed > (spec.backoffLimit ?? 6)) {
+    } else if (failed + restartsOnFailure(spec, active) > (spec.backoffLimit ?? 6)) {
       fail('BackoffLimitExceeded', 'Job has reached the specified backoff limit');
       activeCount = 0;
     } else if (succeeded >= completions) {
@@ -122,6 +122,14 @@ export function syncJob(ctx: ControllerContext, ns: string, name: string): void 
   ctx.store.modify('jobs.batch', ns, name, (draft) => {
     draft.status = next;
   }, { subresource: 'status' });
+}
+
+/** With restartPolicy OnFailure, container restarts count against backoffLimit (as in Kubernetes). */
+function restartsOnFailure(spec: JobSpec, active: KubeObject[]): number {
+  if ((spec.template?.spec?.restartPolicy ?? 'Never') !== 'OnFailure') return 0;
+  let n = 0;
+  for (const p of active) for (const c of status<{ containerStatuses?: { restartCount?: number }[] }>(p).containerStatuses ?? []) n += c.restartCount ?? 0;
+  return n;
 }
 
 function finishedAt(p: KubeObject): number | undefined {

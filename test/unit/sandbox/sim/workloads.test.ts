@@ -3,14 +3,14 @@ import type { KubeObject } from '../../../../src/sandbox/api/store';
 import { podLogs } from '../../../../src/sandbox/sim/logs';
 import { harness, namespace, deployment, service, status, condition, podsOf, type Harness } from './helpers';
 
-function job(name: string, image: string, extra: Record<string, unknown> = {}): KubeObject {
+function job(name: string, image: string, extra: Record<string, unknown> = {}, restartPolicy = 'Never'): KubeObject {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name, namespace: 'demo' },
     spec: {
       ...extra,
-      template: { spec: { restartPolicy: 'Never', containers: [{ name: 'test', image, command: ['curl', '-fsS', 'http://web/healthz'], env: [{ name: 'TARGET_URL', value: 'http://web' }] }] } },
+      template: { spec: { restartPolicy, containers: [{ name: 'test', image, command: ['curl', '-fsS', 'http://web/healthz'], env: [{ name: 'TARGET_URL', value: 'http://web' }] }] } },
     },
   };
 }
@@ -67,6 +67,13 @@ describe('sandbox Jobs, Endpoints and logs', () => {
     assert.match(log, /curl: \(22\) The requested URL returned error: 500/);
     assert.match(log, /FAIL: expected HTTP 200/);
     assert.equal(logsOf(h, pods[0], { tailLines: 1 }).trim().split('\n').length, 1);
+  });
+
+  it('with restartPolicy OnFailure, container restarts count against backoffLimit', async () => {
+    h.store.create('jobs.batch', job('flaky', 'tests:1.0-fail', { backoffLimit: 2 }, 'OnFailure'));
+    const failed = () => condition(h.store.tryGet('jobs.batch', 'demo', 'flaky'), 'Failed')?.status === 'True';
+    assert.ok(await h.clock.advanceUntil(failed, 600_000, 2_000));
+    assert.equal(condition(h.store.get('jobs.batch', 'demo', 'flaky'), 'Failed')?.reason, 'BackoffLimitExceeded');
   });
 
   it('activeDeadlineSeconds fails a Job that runs too long', async () => {
