@@ -55,6 +55,12 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
   }
 }
 
+/** Waits until the extension is up: its tree lists the environment (so its commands are in the palette). */
+async function extensionReady(wb: Workbench, environment = 'staging'): Promise<void> {
+  await wb.openViewContainer('Kube Delivery');
+  await wb.page.locator('.sidebar .monaco-list-row .label-name', { hasText: new RegExp(`^${environment}$`) }).first().waitFor({ timeout: UI_TIMEOUT });
+}
+
 /** Opens the dashboard of `pipeline` in `environment` with the tree row's inline action. */
 async function openFromTree(wb: Workbench, environment: string, pipeline: string): Promise<void> {
   const page = wb.page;
@@ -154,6 +160,7 @@ describe('rollout dashboard in the workbench', function () {
     const w = wb();
     const page = w.page;
     // Start the canary as a user does: the palette's multi-step Start Rollout.
+    await extensionReady(w);
     await w.runCommand('Kube Delivery: Start Rollout');
     const pick = (label: string) => pickItem(page, label);
     await pick('checkout');
@@ -198,6 +205,7 @@ describe('rollout dashboard in the workbench', function () {
   it('a failing canary shows the failed check with its value against the threshold', async () => {
     const w = wb();
     const page = w.page;
+    await extensionReady(w);
     await w.runCommand('Kube Delivery: Start Rollout');
     const pick = (label: string) => pickItem(page, label);
     await pick('search');
