@@ -96,13 +96,62 @@ interface ManualTimer {
   every?: number;
 }
 
+/** A binary min-heap of timers ordered by (due, seq); cancelled timers are skipped lazily. */
+class TimerHeap {
+  private readonly items: ManualTimer[] = [];
+
+  push(t: ManualTimer): void {
+    const a = this.items;
+    a.push(t);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(a[i], a[p])) break;
+      [a[i], a[p]] = [a[p], a[i]];
+      i = p;
+    }
+  }
+
+  peek(): ManualTimer | undefined {
+    return this.items[0];
+  }
+
+  pop(): ManualTimer | undefined {
+    const a = this.items;
+    if (!a.length) return undefined;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && before(a[l], a[m])) m = l;
+        if (r < a.length && before(a[r], a[m])) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m], a[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function before(x: ManualTimer, y: ManualTimer): boolean {
+  return x.due < y.due || (x.due === y.due && x.seq < y.seq);
+}
+
 /** Virtual time for deterministic tests. Nothing happens until `advance`. */
 export class ManualClock implements Clock {
   readonly speed = 0;
   private current: number;
   private nextId = 1;
   private seq = 0;
+  /** Live timers by id; the heap may still hold cancelled ones, skipped when they surface. */
   private readonly timers = new Map<number, ManualTimer>();
+  private readonly heap = new TimerHeap();
 
   constructor(start = Date.UTC(2025, 0, 1, 12, 0, 0)) {
     this.current = start;
@@ -114,7 +163,9 @@ export class ManualClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.nextId++;
-    this.timers.set(id, { id, due: this.current + Math.max(0, ms), seq: this.seq++, fn });
+    const t: ManualTimer = { id, due: this.current + Math.max(0, ms), seq: this.seq++, fn };
+    this.timers.set(id, t);
+    this.heap.push(t);
     return { id };
   }
 
@@ -125,7 +176,9 @@ export class ManualClock implements Clock {
   setInterval(fn: () => void, ms: number): TimerHandle {
     const every = Math.max(1, ms);
     const id = this.nextId++;
-    this.timers.set(id, { id, due: this.current + every, seq: this.seq++, fn, every });
+    const t: ManualTimer = { id, due: this.current + every, seq: this.seq++, fn, every };
+    this.timers.set(id, t);
+    this.heap.push(t);
     return { id };
   }
 
@@ -144,9 +197,7 @@ export class ManualClock implements Clock {
 
   /** Time of the next due timer, if any. */
   nextDue(): number | undefined {
-    let best: number | undefined;
-    for (const t of this.timers.values()) if (best === undefined || t.due < best) best = t.due;
-    return best;
+    return this.live()?.due;
   }
 
   /**
@@ -158,12 +209,15 @@ export class ManualClock implements Clock {
     const target = this.current + Math.max(0, ms);
     await settle();
     for (;;) {
-      const next = this.earliest(target);
-      if (!next) break;
+      const next = this.live();
+      if (!next || next.due > target) break;
+      this.heap.pop();
       this.current = Math.max(this.current, next.due);
       if (next.every !== undefined) {
-        next.due += next.every;
-        next.seq = this.seq++;
+        // Re-armed as a fresh heap entry; the id stays the same so clearInterval still works.
+        const again: ManualTimer = { ...next, due: next.due + next.every, seq: this.seq++ };
+        this.timers.set(next.id, again);
+        this.heap.push(again);
       } else {
         this.timers.delete(next.id);
       }
@@ -184,13 +238,14 @@ export class ManualClock implements Clock {
     return true;
   }
 
-  private earliest(limit: number): ManualTimer | undefined {
-    let best: ManualTimer | undefined;
-    for (const t of this.timers.values()) {
-      if (t.due > limit) continue;
-      if (!best || t.due < best.due || (t.due === best.due && t.seq < best.seq)) best = t;
+  /** The earliest timer still live (drops cancelled or superseded heap entries on the way). */
+  private live(): ManualTimer | undefined {
+    for (;;) {
+      const top = this.heap.peek();
+      if (!top) return undefined;
+      if (this.timers.get(top.id) === top) return top;
+      this.heap.pop();
     }
-    return best;
   }
 }
 
