@@ -14,6 +14,8 @@ export interface ServiceFactoryOptions {
   /** Who acts, recorded in the rollout's events ("vscode:alice"). */
   actor: string;
   log: Log;
+  /** False in a restricted workspace: the engine observes but never drives (drives = writes). */
+  canDrive: boolean;
 }
 export type RolloutServiceFactory = (access: ClusterAccess, options: ServiceFactoryOptions) => RolloutService | Promise<RolloutService>;
 
@@ -91,7 +93,7 @@ export function getRolloutService(): Promise<RolloutService> {
     const access = await getClusterAccess();
     const factory = s.factory ?? loadEngineFactory();
     const actor = `vscode:${safeUser()}`;
-    const service = await factory(access, { actor, log: s.log });
+    const service = await factory(access, { actor, log: s.log, canDrive: isTrusted() });
     s.log.info(`Rollout engine ready (${describeAccess(access)})`);
     return service;
   })();

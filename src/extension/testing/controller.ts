@@ -23,8 +23,25 @@ export class RolloutTests implements vscode.Disposable {
     private readonly index: PipelineIndex,
     private readonly log: Log,
   ) {
-    this.controller.createRunProfile('Re-run test Job', vscode.TestRunProfileKind.Run, (req, token) => this.run(req, token), true);
-    this.subs.push(this.controller, { dispose: store.onDidChange((keys) => this.sync(keys)).dispose });
+    this.profile = this.controller.createRunProfile('Re-run test Job', vscode.TestRunProfileKind.Run, (req, token) => this.run(req, token), true);
+    this.subs.push(
+      this.controller,
+      { dispose: store.onDidChange((keys) => this.sync(keys)).dispose },
+      index.onDidChange(() => this.prune()),
+    );
+  }
+
+  /** The run profile (host tests call its handler with a request for one item). */
+  readonly profile: vscode.TestRunProfile;
+
+  /** Targets removed from the deploy files lose their items. */
+  private prune(): void {
+    const live = new Set(allTargets(this.index.pipelines()).map(targetKey));
+    const gone: string[] = [];
+    this.controller.items.forEach((item) => {
+      if (!live.has(item.id)) gone.push(item.id);
+    });
+    for (const id of gone) this.controller.items.delete(id);
   }
 
   /** The item of a target, or of one of its results (`test/<stage>/<name>`, `check/<stage>/<n>/<metric>`). */

@@ -100,16 +100,17 @@ export class FakeEngine implements RolloutService {
   readonly state = new Map<string, RolloutSnapshot>();
   readonly acts: { key: string; action: RolloutAction | 'rerunTest'; options?: ActionOptions; test?: string }[] = [];
 
-  static key(pipeline: string, environment: string): string {
-    return `${pipeline}@${environment}`;
+  /** Keyed by file too: other test files leave deploy files with the same pipeline names behind. */
+  static key(file: string, pipeline: string, environment: string): string {
+    return `${file}#${pipeline}@${environment}`;
   }
 
   async status(t: RolloutTarget): Promise<RolloutSnapshot> {
-    return this.state.get(FakeEngine.key(t.pipeline.name, t.environment)) ?? snap(t);
+    return this.state.get(FakeEngine.key(t.pipeline.file, t.pipeline.name, t.environment)) ?? snap(t);
   }
 
   watch(t: RolloutTarget, listener: (s: RolloutSnapshot) => void): Disposable {
-    const key = FakeEngine.key(t.pipeline.name, t.environment);
+    const key = FakeEngine.key(t.pipeline.file, t.pipeline.name, t.environment);
     this.targets.set(key, t);
     let set = this.listeners.get(key);
     if (!set) this.listeners.set(key, (set = new Set()));
@@ -119,8 +120,8 @@ export class FakeEngine implements RolloutService {
   }
 
   /** Pushes a new snapshot built from the target's current one. */
-  emit(pipeline: string, environment: string, over: Partial<RolloutSnapshot>): RolloutSnapshot {
-    const key = FakeEngine.key(pipeline, environment);
+  emit(ref: { file: string; pipeline: string; environment: string }, over: Partial<RolloutSnapshot>): RolloutSnapshot {
+    const key = FakeEngine.key(ref.file, ref.pipeline, ref.environment);
     const t = this.targets.get(key);
     if (!t) throw new Error(`${key} is not watched`);
     const prev = this.state.get(key) ?? snap(t);
@@ -130,17 +131,17 @@ export class FakeEngine implements RolloutService {
     return next;
   }
 
-  watching(pipeline: string, environment: string): number {
-    return this.listeners.get(FakeEngine.key(pipeline, environment))?.size ?? 0;
+  watching(ref: { file: string; pipeline: string; environment: string }): number {
+    return this.listeners.get(FakeEngine.key(ref.file, ref.pipeline, ref.environment))?.size ?? 0;
   }
 
   async act(t: RolloutTarget, action: RolloutAction, options?: ActionOptions): Promise<ActionResult> {
-    this.acts.push({ key: FakeEngine.key(t.pipeline.name, t.environment), action, options });
+    this.acts.push({ key: `${t.pipeline.name}@${t.environment}`, action, options });
     return { ok: true, snapshot: await this.status(t) };
   }
 
   async rerunTest(t: RolloutTarget, test: string, options?: ActionOptions): Promise<ActionResult> {
-    this.acts.push({ key: FakeEngine.key(t.pipeline.name, t.environment), action: 'rerunTest', test, options });
+    this.acts.push({ key: `${t.pipeline.name}@${t.environment}`, action: 'rerunTest', test, options });
     return { ok: true, snapshot: await this.status(t) };
   }
 
@@ -164,7 +165,10 @@ export function scriptedPrompts(answers: { match: RegExp; answer: string | undef
     prompts: {
       async pick<T extends vscode.QuickPickItem>(items: readonly T[], o: { title: string; placeholder: string }) {
         const want = take(`${o.title} | ${o.placeholder}`);
-        return want === undefined ? undefined : items.find((i) => i.label === want);
+        if (want === undefined) return undefined;
+        // "label|text": the item with that label whose detail or description contains text.
+        const [label, text] = want.split('|');
+        return items.find((i) => i.label === label && (!text || `${i.detail ?? ''} ${i.description ?? ''}`.includes(text)));
       },
       async input(o: { title: string; prompt: string; value?: string; validate?: (v: string) => string | undefined }) {
         const want = take(`${o.title} | ${o.prompt}`);

@@ -3,6 +3,7 @@
 // Testing view. The same surfaces against the sandbox cluster and the real engine are in
 // surfaces-sandbox.test.ts.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { SurfacesApi } from '../../../src/extension/surfaces';
@@ -38,6 +39,8 @@ describe('editor surfaces (in-memory engine)', function () {
     api.setServiceFactory(undefined);
     await clearKubeconfigSetting();
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    fs.rmSync(dir, { recursive: true, force: true });
+    await api.index.rescan();
   });
 
   async function pipelineNode(environment: string, pipeline = 'checkout'): Promise<PipelineNode> {
@@ -67,8 +70,8 @@ describe('editor surfaces (in-memory engine)', function () {
 
   it('updates the pipeline node live from the watch, with per-state context keys', async () => {
     const node = await pipelineNode('staging');
-    await waitFor(() => engine.watching('checkout', 'staging') > 0, 10_000, 'watch on checkout@staging');
-    engine.emit('checkout', 'staging', {
+    await waitFor(() => engine.watching(ref('staging')) > 0, 10_000, 'watch on checkout@staging');
+    engine.emit(ref('staging'), {
       phase: 'waiting',
       runId: 'r1',
       reason: 'stage 2/2 · canary 50% · waiting for promotion',
@@ -90,7 +93,7 @@ describe('editor surfaces (in-memory engine)', function () {
 
   it('badges the view with the rollouts waiting for a human', async () => {
     await waitFor(() => api.treeView.badge?.value === 1, 5_000, 'badge 1');
-    engine.emit('checkout', 'staging', { phase: 'progressing', gate: undefined, reason: 'stage 2/2 · canary 50%' });
+    engine.emit(ref('staging'), { phase: 'progressing', gate: undefined, reason: 'stage 2/2 · canary 50%' });
     await waitFor(() => !api.treeView.badge, 5_000, 'badge cleared');
     assert.equal(api.summary.summary.active.length >= 1, true);
   });
@@ -138,7 +141,7 @@ describe('editor surfaces (in-memory engine)', function () {
 
   it('starts a rollout from the palette: pipeline, environment, then the prefilled image', async () => {
     const s = scriptedPrompts([
-      { match: /Start Rollout \| Pipeline/, answer: 'checkout' },
+      { match: /Start Rollout \| Pipeline/, answer: 'checkout|fake-examples' },
       { match: /Start Rollout \| Environment/, answer: 'staging' },
       { match: /Image to release/, answer: 'registry.example.com/checkout:1.9.0' },
     ]);
@@ -153,9 +156,9 @@ describe('editor surfaces (in-memory engine)', function () {
   });
 
   it('asks for the target of a palette action and offers only targets that allow it', async () => {
-    const s = scriptedPrompts([{ match: /Promote/, answer: 'checkout → staging' }]);
+    const s = scriptedPrompts([{ match: /Promote/, answer: 'checkout → staging|fake-examples' }]);
     api.setPrompts(s.prompts);
-    engine.emit('checkout', 'staging', { phase: 'waiting', gate: { kind: 'manual', since: new Date().toISOString(), message: 'waiting for promotion' }, actions: allow('promote', 'abort') });
+    engine.emit(ref('staging'), { phase: 'waiting', gate: { kind: 'manual', since: new Date().toISOString(), message: 'waiting for promotion' }, actions: allow('promote', 'abort') });
     await waitFor(() => api.store.get(targetKey(ref('staging')))?.actions.promote.allowed, 5_000, 'promote allowed');
     const out = await vscode.commands.executeCommand<{ ok: boolean }>('kubeDelivery.promote');
     api.setPrompts(undefined);
@@ -176,7 +179,7 @@ describe('editor surfaces (in-memory engine)', function () {
     assert.ok(active.includes('Abort') && active.includes('Dashboard'), active.join(' | '));
     assert.ok(active.some((t) => /^\$\(bell-dot\) staging: stage 2\/2/.test(t)), active.join(' | '));
     assert.ok(active.some((t) => /Start rollout to production/.test(t)), active.join(' | '));
-    engine.emit('checkout', 'staging', { phase: 'succeeded', gate: undefined, actions: allow('start'), reason: 'healthy · 1.9.0' });
+    engine.emit(ref('staging'), { phase: 'succeeded', gate: undefined, actions: allow('start'), reason: 'healthy · 1.9.0' });
     const idle = await waitFor(async () => {
       const t = await titles();
       return t.some((x) => /Start rollout to staging/.test(x)) ? t : undefined;
@@ -193,7 +196,7 @@ describe('editor surfaces (in-memory engine)', function () {
     if (st.type !== 'canary') return;
     const stage = st.stages.findIndex((s) => s.analysis?.thresholdRanges.successRate);
     const range = st.stages[stage].analysis!.thresholdRanges.successRate!;
-    engine.emit('checkout', 'staging', {
+    engine.emit(ref('staging'), {
       phase: 'rolledBack',
       runId: 'r2',
       reason: 'rolled back: success rate 91.2% < 99%',
@@ -202,12 +205,12 @@ describe('editor surfaces (in-memory engine)', function () {
     const diag = await waitFor(() => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'Kube Delivery rollout'), 10_000, 'gate diagnostic');
     assert.equal(diag.range.start.line, range.start.line);
     assert.match(diag.message, /^rolled back: success rate 91\.2% < 99%, check 2 of \d+ at \d\d:\d\d/);
-    engine.emit('checkout', 'staging', { phase: 'progressing', runId: 'r3', analysis: [], reason: 'stage 1/2' });
+    engine.emit(ref('staging'), { phase: 'progressing', runId: 'r3', analysis: [], reason: 'stage 1/2' });
     await waitFor(() => !vscode.languages.getDiagnostics(uri).some((d) => d.source === 'Kube Delivery rollout'), 10_000, 'diagnostic cleared');
   });
 
   it('mirrors tests and checks in the Testing view and re-runs a test Job', async () => {
-    engine.emit('checkout', 'staging', {
+    engine.emit(ref('staging'), {
       phase: 'progressing',
       tests: [{ name: 'smoke', stage: 0, status: 'failed', durationMs: 1500, message: 'exit 22' }],
       analysis: [{ stage: 0, check: 1, metric: 'successRate', query: 'q', value: 99.9, threshold: 99, comparator: 'min', verdict: 'pass', message: 'ok', at: new Date().toISOString() }],
@@ -216,10 +219,15 @@ describe('editor surfaces (in-memory engine)', function () {
     const test = await waitFor(() => api.tests.findItem(key, 'test/0/smoke'), 10_000, 'test item');
     assert.ok(api.tests.findItem(key, 'check/0/1/successRate'));
     assert.equal(test.uri?.fsPath, checkoutFile());
-    await vscode.commands.executeCommand('vscode.revealTestInExplorer', test).then(undefined, () => undefined);
     const before = engine.acts.length;
-    await vscode.commands.executeCommand('testing.runAll').then(undefined, () => undefined);
-    await waitFor(() => engine.acts.slice(before).some((a) => a.action === 'rerunTest' && a.test === 'smoke'), 20_000, 'rerunTest');
+    // The run profile's handler, as the Testing view calls it for this one item.
+    const cts = new vscode.CancellationTokenSource();
+    await api.tests.profile.runHandler(new vscode.TestRunRequest([test], undefined, api.tests.profile), cts.token);
+    assert.deepEqual(engine.acts.slice(before), [{ key: 'checkout@staging', action: 'rerunTest', test: 'smoke', options: { confirm: undefined } }]);
+    // A check cannot be re-run on demand: nothing reaches the engine.
+    const check = api.tests.findItem(key, 'check/0/1/successRate')!;
+    await api.tests.profile.runHandler(new vscode.TestRunRequest([check], undefined, api.tests.profile), cts.token);
+    assert.equal(engine.acts.length, before + 1);
   });
 
   it('stops watching the pipelines of a collapsed environment (the badge keeps its own watch)', async () => {
@@ -229,7 +237,7 @@ describe('editor surfaces (in-memory engine)', function () {
     await waitFor(() => api.tree.isHeld(node.id), 10_000, 'held while visible and expanded');
     await vscode.commands.executeCommand('workbench.actions.treeView.kubeDelivery.environments.collapseAll');
     await waitFor(() => !api.tree.isHeld(node.id), 10_000, 'tree released its watch');
-    assert.ok(engine.watching('checkout', 'staging') >= 1, 'the summary still watches for the badge');
+    assert.ok(engine.watching(ref('staging')) >= 1, 'the summary still watches for the badge');
     await api.treeView.reveal(node, { expand: false, select: true });
     await waitFor(() => api.tree.isHeld(node.id), 10_000, 'held again after reveal');
   });
