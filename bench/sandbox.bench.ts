@@ -277,7 +277,11 @@ export async function run(): Promise<BenchResult[]> {
         timer = setTimeout(() => reject(new Error(`change ${i}: ${pending} of ${WATCHERS} watchers did not receive it within 60 s`)), 60_000);
       }).finally(() => clearTimeout(timer));
       const t0 = performance.now();
-      const o = store.modify('deployments.apps', t.ns, t.name, (draft) => void ((draft.spec as { replicas: number }).replicas = 3 + ((i % 5) + 1)), {});
+      // Every change differs from the stored object (a no-op write would emit nothing).
+      const o = store.modify('deployments.apps', t.ns, t.name, (draft) => {
+        (draft.spec as { replicas: number }).replicas = 3 + (i % 5);
+        draft.metadata.annotations = { ...draft.metadata.annotations, 'bench.kube-delivery.dev/change': String(i) };
+      });
       commitAt.set(o.metadata.resourceVersion!, t0);
       fanout.push(performance.now() - t0);
       await done;
