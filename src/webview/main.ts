@@ -19,6 +19,8 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const STATE_POINTS = 1000;
 /** setState serialises the whole object; with a long run that is not free, so it is batched. */
 const STATE_DELAY_MS = 500;
+/** How often a live chart's right edge moves with the clock. */
+const TICK_MS = 2000;
 
 function boot(): void {
   const vscode = acquireVsCodeApi();
@@ -60,6 +62,7 @@ function boot(): void {
   // A trimmed restored timeline is not a valid base for deltas: ask for the full snapshot (haveSeq omitted).
   vscode.postMessage({ type: 'ready', key } satisfies WebviewMessage);
   new MutationObserver(themeChanged).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  setInterval(() => view.tick(), TICK_MS);
 }
 
 function safeJson(s: string | null): unknown {

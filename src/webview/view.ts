@@ -51,6 +51,8 @@ export interface ViewHost {
 /** Events shown at most (newest first); the full list stays in the record and the CLI. */
 const MAX_EVENTS = 300;
 
+const LIVE = new Set(['progressing', 'waiting', 'paused']);
+
 const HEADER_KEYS = ['pipeline', 'environment', 'context', 'namespace', 'strategy', 'router', 'phase', 'reason', 'fromImage', 'toImage', 'stage', 'driver', 'error', 'updatedAt'];
 
 export class DashboardView {
@@ -64,6 +66,8 @@ export class DashboardView {
   private nextRequest = 1;
   private readonly openLogs = new Set<string>();
   private eventCount = 0;
+  /** Wall-clock time of the last tick (seconds); 0 until the first one. */
+  private clockSeconds = 0;
   private readonly doc: Document;
   readonly el: Record<string, HTMLElement> = {};
 
@@ -328,8 +332,9 @@ export class DashboardView {
         item('gate', 'gate'),
       ]);
     }
-    extendToNow(this.cols, toSeconds(s.updatedAt));
+    extendToNow(this.cols, this.nowSeconds(s));
     this.traffic.setData(this.cols, gateMarkers(s));
+    this.el.trafficChart.setAttribute('data-until', String(this.cols.x[this.cols.x.length - 1] ?? ''));
     this.renderSummary(s);
   }
 
@@ -468,6 +473,22 @@ export class DashboardView {
       this.el.history,
       s.history.map((r) => h(d, 'tr', {}, h(d, 'td', {}, r.runId), h(d, 'td', {}, h(d, 'code', {}, r.image)), h(d, 'td', {}, h(d, 'code', {}, r.fromImage)), h(d, 'td', {}, r.phase), h(d, 'td', {}, r.reason), h(d, 'td', {}, timeOf(r.startedAt)))),
     );
+  }
+
+  /**
+   * While a run is live the chart's right edge follows the clock (the engine only records changes, so a
+   * rollout waiting at a gate sends nothing new); main.ts calls this every few seconds.
+   */
+  tick(nowMs: number = Date.now()): void {
+    const s = this.snap;
+    if (!s || !this.cols || !this.traffic || !LIVE.has(s.phase)) return;
+    this.clockSeconds = nowMs / 1000;
+    this.renderTraffic(s, false);
+  }
+
+  private nowSeconds(s: RolloutSnapshot): number {
+    const at = toSeconds(s.updatedAt);
+    return LIVE.has(s.phase) && this.clockSeconds > at ? this.clockSeconds : at;
   }
 
   dispose(): void {

@@ -186,6 +186,10 @@ describe('rollout dashboard in the workbench', function () {
     assert.equal(await frame.locator('[data-testid="weights"]').getAttribute('data-canary'), '50');
     // The cluster agrees: half of the 10 pods run the canary.
     await until('checkout-canary at 5 replicas', async () => (await deployment(sb, 'checkout-staging', 'checkout-canary'))?.replicas === 5, UI_TIMEOUT);
+    // While it waits the chart's right edge follows the clock: let it show half a minute of stage 2.
+    const chart = frame.locator('[data-testid="traffic-chart"]');
+    const until0 = Number(await chart.getAttribute('data-until'));
+    await until('the chart to follow the clock', async () => Number(await chart.getAttribute('data-until')) >= until0 + 30, UI_TIMEOUT);
     fs.mkdirSync(path.join(repoRoot, 'media', 'screenshots'), { recursive: true });
     await page.screenshot({ path: path.join(repoRoot, 'media', 'screenshots', 'dashboard.png') });
 

@@ -138,6 +138,23 @@ describe('dashboard view (DOM)', () => {
     assert.deepEqual(view.snapshot, wire(b));
   });
 
+  it('moves a live chart\'s right edge with the clock, not a finished one\'s', () => {
+    const { view, charts, q } = setup();
+    const a = canarySnapshot({ points: 5 });
+    view.handle(full(a));
+    const until0 = Number(q('[data-testid=traffic-chart]').getAttribute('data-until'));
+    assert.equal(until0, Date.parse(a.updatedAt) / 1000);
+    const calls = charts.trafficCalls.length;
+    view.tick(Date.parse(a.updatedAt) + 60_000);
+    assert.equal(charts.trafficCalls.length, calls + 1);
+    assert.equal(Number(q('[data-testid=traffic-chart]').getAttribute('data-until')), until0 + 60);
+    const done = { ...nextSnapshot(a), phase: 'succeeded' as const };
+    view.handle(delta(a, done));
+    const after = charts.trafficCalls.length;
+    view.tick(Date.parse(a.updatedAt) + 600_000);
+    assert.equal(charts.trafficCalls.length, after, 'a finished run does not move');
+  });
+
   it('asks for a resync instead of applying a delta with a seq gap', () => {
     const { view, posted } = setup();
     const a = canarySnapshot({ seq: 3 });
