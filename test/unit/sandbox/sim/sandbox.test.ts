@@ -5,7 +5,8 @@ import path from 'node:path';
 import { startSandbox, ManualClock, type Sandbox } from '../../../../src/sandbox/index';
 import type { KubeObject } from '../../../../src/sandbox/api/store';
 import { spawn } from 'node:child_process';
-import { parseSandboxArgs, sandbox } from '../../../../src/cli/commands/sandbox';
+import { parseSandboxArgs } from '../../../../src/cli/commands/sandbox';
+import { runCli } from '../../../../src/cli/main';
 import { deployment, service, podsOf } from './helpers';
 
 const obj = (kind: string, apiVersion: string, ns: string, name: string, spec: unknown): KubeObject => ({ apiVersion, kind, metadata: { name, namespace: ns }, spec });
@@ -185,8 +186,7 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
           env: { HOME: dir },
           interrupted,
         };
-        // The command itself (main.ts loads it lazily; the dispatcher is covered by the CLI's own tests).
-        exit = sandbox(['--port', '0', '--context', 'sandbox', '--seed', 'examples', '--rps', '0'], io);
+        exit = runCli(['sandbox', '--port', '0', '--context', 'sandbox', '--seed', 'examples', '--rps', '0'], io);
       });
       const url = await printed;
       const version = (await (await fetch(`${url}/version`)).json()) as { major: string };
