@@ -3,22 +3,9 @@
 // (2) duplicate keys are reported at the second key with a pointer to the first, and (3) alias
 // expansion is bounded by a node budget: a "billion laughs" document costs a few thousand steps and
 // yields one diagnostic instead of hanging the editor.
-import type { Document, Node, Alias } from 'yaml';
+import { parseAllDocuments, isAlias, isMap, isScalar, isSeq, isPair, type Document, type Node, type Alias } from 'yaml';
 import type { Diagnostic, Range } from './model';
 import { escapeSegment } from './ranges';
-import { parseFast } from './fastYaml';
-
-// `yaml` loads on first need: most deploy files take the fast path and a fresh process skips it.
-let yamlModule: typeof import('yaml') | undefined;
-function Y(): typeof import('yaml') {
-  yamlModule ??= require('yaml') as typeof import('yaml');
-  return yamlModule;
-}
-const isAlias = (n: unknown): n is Alias => Y().isAlias(n);
-const isMap = (n: unknown) => Y().isMap(n);
-const isScalar = (n: unknown) => Y().isScalar(n);
-const isSeq = (n: unknown) => Y().isSeq(n);
-const isPair = (n: unknown) => Y().isPair(n);
 
 export interface NodeRanges {
   /** Range of the key, for mapping values. */
@@ -177,14 +164,9 @@ function countLines(text: string, from: number, to: number): number {
  * first line; the caller shifts them.
  */
 export function parseYamlDocuments(text: string): RawDocument[] {
-  return parseFast(text) ?? parseYamlDocumentsWithYaml(text);
-}
-
-/** The general path through the `yaml` package (also the reference the fast path is tested against). */
-export function parseYamlDocumentsWithYaml(text: string): RawDocument[] {
   let docs: Document.Parsed[];
   try {
-    docs = Y().parseAllDocuments(text, { uniqueKeys: false, prettyErrors: false, keepSourceTokens: false }) as Document.Parsed[];
+    docs = parseAllDocuments(text, { uniqueKeys: false, prettyErrors: false, keepSourceTokens: false }) as Document.Parsed[];
     if (!Array.isArray(docs)) docs = [];
   } catch (err) {
     // The parser has no known throwing paths left, but a deploy file must never crash the editor.

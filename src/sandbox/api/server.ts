@@ -14,7 +14,7 @@ import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, openApiDoc, op
 import { applyPatch, patchTypeOf, type PatchType } from './patch';
 import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf';
 import { apiVersionOf, resourceFor, type ResourceDef } from './resources';
-import { labelSelectorString, type LabelSelectorObject } from './selectors';
+import { compileSelectors, labelSelectorString, type LabelSelectorObject } from './selectors';
 import { objectBytes, objectJson, type KubeObject, type Store, type Watcher } from './store';
 import { toTable, type IncludeObject } from './tables';
 import { isPlainObject } from './json';
@@ -324,6 +324,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const table = wantsTable(req.headers.accept);
     const include = includeObjectOf(q);
     const timeout = Number(q.get('timeoutSeconds') ?? 0);
+    // Bad requests are answered as such before the stream starts (after it, only in-stream errors).
+    const compiled = compileSelectors(selectors);
+    if (rv !== undefined && rv !== '' && !/^\d+$/.test(rv)) throw badRequest(`invalid resource version "${rv}"`);
     res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
     const sock = res.socket;
@@ -352,7 +355,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return;
     }
     try {
-      watcher = store.watch(t.def.key, t.namespace, rv, selectors, (d) => {
+      watcher = store.watch(t.def.key, t.namespace, rv, { labelSelector: compiled.label, fieldSelector: compiled.field }, (d) => {
         if (ended) return;
         if (table) {
           const obj = toTable(t.def, [d.object], store.now(), include, { resourceVersion: d.object.metadata.resourceVersion }, firstTable);

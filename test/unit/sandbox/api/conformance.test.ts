@@ -166,6 +166,9 @@ describe('sandbox API conformance (@kubernetes/client-node)', function () {
     await w.watch('/api/v1/namespaces/other/configmaps', { resourceVersion: first }, (type, obj: { code?: number; reason?: string }) => errors.push({ type, code: obj.code, reason: obj.reason }), () => (closed = true));
     await waitFor('stream closed after the ERROR', () => closed);
     assert.deepEqual(errors, [{ type: 'ERROR', code: 410, reason: 'Expired' }]);
+    const bad = await fetch(`${h.url}/api/v1/namespaces/other/configmaps?watch=true&labelSelector=${encodeURIComponent('a in (b')}`);
+    assert.equal(bad.status, 400, 'a bad selector is a 400 before the stream starts');
+    assert.equal(((await bad.json()) as { reason: string }).reason, 'BadRequest');
   });
 
   it('an informer lists, watches and reports add/update/delete; a selector informer sees objects leave', async () => {
@@ -212,8 +215,9 @@ describe('sandbox API conformance (@kubernetes/client-node)', function () {
     await core.deleteNamespacedSecret({ name: 's1', namespace: 'other' });
     await waitFor('cache converged', () => informer.list().map((x) => x.metadata!.name).join() === 's2', 10_000);
     Object.assign(h.api.faults, { watchCutAfterEvents: 0, resources: [] });
+    const beforeStop = [...errors];
     await informer.stop();
-    assert.deepEqual(errors, [], 'a 410 is handled by relisting, not reported as an error');
+    assert.deepEqual(beforeStop, [], 'a 410 is handled by relisting, not reported as an error');
   });
 
   it('every patch type: json (default), merge, strategic with merge keys, server-side apply; 415 for strategic on custom resources', async () => {
