@@ -84,7 +84,7 @@ export class MetricsRegistry {
   scrape(t: number): void {
     this.lastScrape = t;
     for (const list of this.pods.values()) {
-      for (const ps of list) for (const c of ps.all) this.db.append(c.labels, t, c.value);
+      for (const ps of list) for (const c of ps.all) this.db.append(c.labels, t, c.value, c.key);
     }
     this.db.compact(t);
   }

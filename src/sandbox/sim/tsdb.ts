@@ -186,11 +186,11 @@ export class Tsdb {
     return this.byKey.size;
   }
 
-  append(labels: Labels, t: number, v: number): Series {
-    const key = labelsKey(labels);
+  /** Appends a sample. The series keeps `labels` as given (shared, not copied): never mutate them afterwards. */
+  append(labels: Labels, t: number, v: number, key = labelsKey(labels)): Series {
     let s = this.byKey.get(key);
     if (!s) {
-      s = new Series({ ...labels }, key, this.capacity);
+      s = new Series(labels, key, this.capacity);
       this.byKey.set(key, s);
       const name = labels.__name__ ?? '';
       let set = this.byName.get(name);
