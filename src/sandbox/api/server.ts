@@ -331,6 +331,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     res.flushHeaders();
     const sock = res.socket;
     const rawChunks = (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true;
+    let corked = false;
     let events = 0;
     let firstTable = true;
     let watcher: Watcher | undefined;
@@ -364,8 +365,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         } else if (t.version === t.def.versions[0]) {
           // The hot path: the event's pre-framed chunk, shared by every watcher, straight to the
           // socket (same bytes res.write would produce, without per-watcher framing work).
-          if (rawChunks && sock && !sock.destroyed) sock.write(d.chunk());
-          else res.write(d.line());
+          if (rawChunks && sock && !sock.destroyed) {
+            // Cork until the end of this tick: a burst of commits leaves as one writev per watcher.
+            if (!corked) {
+              corked = true;
+              sock.cork();
+              process.nextTick(() => {
+                corked = false;
+                sock.uncork();
+              });
+            }
+            sock.write(d.chunk());
+          } else res.write(d.line());
         }
         else res.write(`{"type":"${d.type}","object":${outJson(t.def, t.version, d.object)}}\n`);
         events++;
