@@ -245,6 +245,7 @@ export async function run(): Promise<BenchResult[]> {
     results.push({ name: 'sandbox: LIST pods by label selector in one namespace', unit: 'ms', value: r2(labelled.ms), notes: `${labelled.items} items of 300 in the namespace` });
 
     // --- watches ---------------------------------------------------------------------------------
+    gc();
     const commitAt = new Map<string, number>();
     const latencies: number[] = [];
     const burstLatencies: number[] = [];
@@ -293,6 +294,7 @@ export async function run(): Promise<BenchResult[]> {
     const delivered = clients.reduce((n, c) => n + c.received, 0);
 
     // Burst: every change committed in one tick (controllers do this), delivered while it drains.
+    gc();
     sink = burstLatencies;
     commitAt.clear();
     pending = WATCHERS * CHANGES;
