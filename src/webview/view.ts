@@ -66,8 +66,9 @@ export class DashboardView {
   private nextRequest = 1;
   private readonly openLogs = new Set<string>();
   private eventCount = 0;
-  /** Wall-clock time of the last tick (seconds); 0 until the first one. */
-  private clockSeconds = 0;
+  /** When the last snapshot arrived (page clock), and seconds since then at the last tick. */
+  private receivedAtMs = 0;
+  private elapsedSeconds = 0;
   private readonly doc: Document;
   readonly el: Record<string, HTMLElement> = {};
 
@@ -111,6 +112,7 @@ export class DashboardView {
   /** Full render (first snapshot, resync, new run). */
   render(s: RolloutSnapshot): void {
     this.snap = s;
+    this.received();
     this.root.setAttribute('aria-busy', 'false');
     this.el.loading.hidden = true;
     this.el.main.hidden = false;
@@ -141,6 +143,7 @@ export class DashboardView {
     }
     const s = res.snapshot;
     this.snap = s;
+    this.received();
     const changed = new Set<string>([...Object.keys(d.set), ...d.unset]);
     const has = (...keys: string[]) => keys.some((k) => changed.has(k));
     if (has(...HEADER_KEYS, 'versions')) this.renderHeader(s);
@@ -482,13 +485,22 @@ export class DashboardView {
   tick(nowMs: number = Date.now()): void {
     const s = this.snap;
     if (!s || !this.cols || !this.traffic || !LIVE.has(s.phase)) return;
-    this.clockSeconds = nowMs / 1000;
+    this.elapsedSeconds = Math.max(0, (nowMs - this.receivedAtMs) / 1000);
     this.renderTraffic(s, false);
   }
 
+  /**
+   * The engine's "now": its last snapshot time plus the wall-clock time since it arrived. (Not the page's
+   * clock: the engine may run on another clock, e.g. the sandbox's accelerated one.)
+   */
   private nowSeconds(s: RolloutSnapshot): number {
     const at = toSeconds(s.updatedAt);
-    return LIVE.has(s.phase) && this.clockSeconds > at ? this.clockSeconds : at;
+    return LIVE.has(s.phase) ? at + this.elapsedSeconds : at;
+  }
+
+  private received(): void {
+    this.receivedAtMs = Date.now();
+    this.elapsedSeconds = 0;
   }
 
   dispose(): void {
