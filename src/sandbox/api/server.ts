@@ -178,6 +178,9 @@ function outBytes(def: ResourceDef, version: string, o: KubeObject): Buffer {
 
 const COMMA = Buffer.from(',');
 
+/** Bytes queued for one watch stream beyond which the watcher is considered gone. */
+const MAX_WATCH_BACKLOG = 64 * 1024 * 1024;
+
 /** A list body from the objects' cached bytes, written piecewise: no big string is ever built. */
 function sendList(res: http.ServerResponse, head: string, items: Buffer[]): void {
   const first = Buffer.from(head);
@@ -376,6 +379,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
               });
             }
             sock.write(d.chunk());
+            // A watcher that stopped reading is dropped (as kube-apiserver does) rather than buffered forever.
+            if (sock.writableLength > MAX_WATCH_BACKLOG) return end();
           } else res.write(d.line());
         }
         else res.write(`{"type":"${d.type}","object":${outJson(t.def, t.version, d.object)}}\n`);
