@@ -8,6 +8,8 @@ export interface Clock {
   /** Calls fn once after ms of the clock's time; returns a handle for clearTimeout. */
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** Speed relative to wall time, when known (a sped-up sandbox clock); 0 or absent for manual clocks. */
+  readonly speed?: number;
 }
 
 export const systemClock: Clock = {
@@ -87,6 +89,7 @@ export function scaledClock(start: number, speed: number): Clock {
   const wall0 = Date.now();
   const s = speed > 0 ? speed : 1;
   return {
+    speed: s,
     now: () => Math.floor(start + (Date.now() - wall0) * s),
     setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms / s),
     clearTimeout: (h) => systemClock.clearTimeout(h),

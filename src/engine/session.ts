@@ -91,7 +91,10 @@ export class RolloutSession {
     this.ops = opts.ops;
     this.clock = opts.clock;
     this.me = opts.identity;
-    this.leaseMs = opts.leaseDurationMs ?? DEFAULT_LEASE_MS;
+    // The default lease lasts 15 s of real time: a sped-up clock (sandbox --speed) must not make it so
+    // short that a busy machine loses it between renewals.
+    const speed = (opts.clock as { speed?: number }).speed;
+    this.leaseMs = opts.leaseDurationMs ?? DEFAULT_LEASE_MS * Math.max(1, speed && Number.isFinite(speed) ? speed : 1);
     this.doc = emptyDoc(opts.plan.pipeline);
   }
 

@@ -338,7 +338,7 @@ async function runVerb(svc: RolloutService & { drained?: () => Promise<void> }, 
 async function follow(svc: RolloutService & { drained?: () => Promise<void> }, target: RolloutTarget, args: RolloutArgs, io: CliIO, printer: Printer): Promise<number> {
   let last: RolloutSnapshot | undefined;
   let sawActive = false;
-  const code = await new Promise<number>((resolveCode) => {
+  let code = await new Promise<number>((resolveCode) => {
     let done = false;
     const finish = (c: number) => {
       if (done) return;
@@ -360,8 +360,19 @@ async function follow(svc: RolloutService & { drained?: () => Promise<void> }, t
     });
     void io.interrupted.then(() => finish(130));
   });
-  // Let the run's last record write land before leaving (this process may have been driving).
-  if (code !== 130) await svc.drained?.();
+  // Let the run's last record write land before leaving (this process may have been driving), then
+  // trust the cluster's record over what this process saw last.
+  if (code !== 130 && code !== ExitCode.unreachable && code !== ExitCode.usage) {
+    await svc.drained?.();
+    const fresh = await svc.status(target);
+    if (!fresh.error && fresh.runId === last?.runId && fresh.phase !== last?.phase) {
+      last = fresh;
+      printer.snapshot(fresh);
+      const c = exitFor(fresh, args.stopAtGate);
+      if (c !== undefined) code = c;
+      else if (!args.stopAtGate) code = ExitCode.failed;
+    }
+  }
   printer.result(code, last, code === 130 ? 'interrupted: the run goes on in the cluster; another client takes over when the lease expires' : undefined);
   return code;
 }

@@ -65,7 +65,7 @@ describe('engine against the sandbox', function () {
   let svc: EngineService;
   beforeEach(async () => {
     sb = await startSandbox({ port: 0, speed: SPEED, seed: 'examples' });
-    svc = createClusterRolloutService({ access: { kubeconfigYaml: sb.kubeconfig }, clock: sb.clock, identity: 'test-a', leaseDurationMs: 60_000, log: process.env.KD_DEBUG ? (m) => console.log('[a]', m) : undefined });
+    svc = createClusterRolloutService({ access: { kubeconfigYaml: sb.kubeconfig }, clock: sb.clock, identity: 'test-a', log: process.env.KD_DEBUG ? (m) => console.log('[a]', m) : undefined });
   });
   afterEach(async () => {
     svc.dispose();
@@ -176,7 +176,7 @@ describe('engine against the sandbox', function () {
     const off = sb.store.onChange((e) => {
       if (e.type === 'ADDED' && e.resource.startsWith('jobs')) jobCreates++;
     });
-    const a = createClusterRolloutService({ access: { kubeconfigYaml: sb.kubeconfig }, clock: sb.clock, identity: 'driver-a', leaseDurationMs: 20_000 });
+    const a = createClusterRolloutService({ access: { kubeconfigYaml: sb.kubeconfig }, clock: sb.clock, identity: 'driver-a', leaseDurationMs: 60_000 });
     const atAnalysis = new Promise<void>((resolve) => {
       const w = a.watch(target, (s) => {
         if (s.gate?.kind === 'analysis') {
@@ -190,7 +190,7 @@ describe('engine against the sandbox', function () {
     // Kill: the session stops without releasing the lease (as if the process died).
     const sessions = (a as unknown as { sessions: Map<string, Promise<{ session: { kill(): void } }>> }).sessions;
     for (const e of sessions.values()) (await e).session.kill();
-    const b = createClusterRolloutService({ access: { kubeconfigYaml: sb.kubeconfig }, clock: sb.clock, identity: 'driver-b', leaseDurationMs: 20_000 });
+    const b = createClusterRolloutService({ access: { kubeconfigYaml: sb.kubeconfig }, clock: sb.clock, identity: 'driver-b', leaseDurationMs: 60_000 });
     const done = await new Promise<RolloutSnapshot>((resolve) => {
       const w = b.watch(target, (s) => {
         if (s.gate?.kind === 'manual') void b.act(target, 'promote', { actor: 'b' });
@@ -213,7 +213,7 @@ describe('engine against the sandbox', function () {
   it('two drivers started at once: one drives, the other observes and its promote goes through the record', async () => {
     const p = examplePipeline('canary-gateway.deploy.yaml');
     const target = { pipeline: p, environment: 'staging' };
-    const b = createClusterRolloutService({ access: { kubeconfigYaml: sb.kubeconfig }, clock: sb.clock, identity: 'test-b', leaseDurationMs: 60_000 });
+    const b = createClusterRolloutService({ access: { kubeconfigYaml: sb.kubeconfig }, clock: sb.clock, identity: 'test-b' });
     const [ra, rb] = await Promise.all([svc.act(target, 'start', { actor: 'a' }), b.act(target, 'start', { actor: 'b' })]);
     assert.equal([ra.ok, rb.ok].filter(Boolean).length, 1, `exactly one start wins: ${JSON.stringify([ra.ok || ra.message, rb.ok || rb.message])}`);
     const observer = ra.ok ? b : svc;

@@ -1,0 +1,124 @@
+// `kube-delivery rollout` end to end, in subprocesses, against `kube-delivery sandbox --seed examples`:
+// every example runs to success (manual gates promoted from a second process), JSON events parse, and
+// the exit codes match docs/cli.md.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+
+const ROOT = resolve(__dirname, '../../..');
+const EXAMPLES = join(ROOT, 'examples');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let cli: string;
+  let kubeconfig: string;
+  let sandbox: ChildProcess;
+
+  const run = (args: string[]): Promise<Result> =>
+    new Promise((resolveRun) => {
+      const p = spawn(process.execPath, [cli, ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: '' } });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      p.stderr.on('data', (d) => (stderr += d));
+      p.on('exit', (code) => resolveRun({ code: code ?? -1, stdout, stderr }));
+    });
+
+  const rollout = (verb: string, file: string, extra: string[] = []) => run(['rollout', verb, '-f', join(EXAMPLES, file), '--env', 'staging', '--kubeconfig', kubeconfig, ...extra]);
+
+  /** A second process that promotes through every manual gate until the driving process exits. */
+  async function promoter(file: string, driver: { done: boolean }): Promise<number> {
+    let promotes = 0;
+    for (let i = 0; i < 60 && !driver.done; i++) {
+      const w = await rollout('watch', file, ['--stop-at-gate', '--output', 'json']);
+      if (w.code !== 4) continue; // the run had not started yet, or ended
+      const p = await rollout('promote', file);
+      if (p.code === 0) promotes++;
+    }
+    return promotes;
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kd-cli-'));
+    cli = join(dir, 'cli.js');
+    await build({ entryPoints: [join(ROOT, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: cli, logLevel: 'warning' });
+    kubeconfig = join(dir, 'kubeconfig');
+    sandbox = spawn(process.execPath, [cli, 'sandbox', '--seed', EXAMPLES, '--speed', '150', '--port', '0', '--kubeconfig', kubeconfig], { cwd: ROOT });
+    await new Promise<void>((ready, fail) => {
+      let out = '';
+      sandbox.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('Press Ctrl-C')) ready();
+      });
+      sandbox.on('exit', (c) => fail(new Error(`sandbox exited ${c}: ${out}`)));
+    });
+  });
+
+  after(() => {
+    sandbox?.kill('SIGTERM');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const file of ['simple.deploy.yaml', 'canary-replicas.deploy.yaml', 'canary-istio.deploy.yaml', 'canary-gateway.deploy.yaml', 'blue-green.deploy.yaml']) {
+    it(`${file}: start --wait succeeds (exit 0) with gates promoted from a second process; every JSON line parses`, async () => {
+      const driver = { done: false };
+      const starting = rollout('start', file, ['--wait', '--output', 'json']).finally(() => (driver.done = true));
+      const [a, promotes] = await Promise.all([starting, promoter(file, driver)]);
+      assert.equal(a.code, 0, `${a.stderr}\n${a.stdout.slice(-2000)}`);
+      const lines = a.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; phase?: string; exitCode?: number; weights?: { actual: Record<string, number> } });
+      assert.ok(lines.length > 3);
+      assert.ok(lines.slice(0, -1).every((l) => l.kind === 'snapshot' && typeof l.phase === 'string'));
+      const last = lines[lines.length - 1];
+      assert.deepEqual({ kind: last.kind, exitCode: last.exitCode, phase: last.phase }, { kind: 'result', exitCode: 0, phase: 'succeeded' });
+      const manual = file === 'canary-replicas.deploy.yaml' || file === 'canary-istio.deploy.yaml' || file === 'canary-gateway.deploy.yaml' ? 1 : 0;
+      assert.ok(promotes >= manual, `promoted ${promotes} gates`);
+      const st = await rollout('status', file, ['--output', 'json']);
+      assert.equal(st.code, 0);
+      assert.equal(JSON.parse(st.stdout.trim()).phase, 'succeeded');
+    });
+  }
+
+  it('a failing canary exits 1; an abort from another process exits 3', async () => {
+    const bad = await rollout('start', 'canary-gateway.deploy.yaml', ['--wait', '--image', 'registry.example.com/search:5.0.2-errors']);
+    assert.equal(bad.code, 1, bad.stdout.slice(-1500));
+    assert.match(bad.stdout, /success rate [\d.]+% < 99%/);
+    // Abort from another process while the run waits at the manual gate of stage 2.
+    const driver = { done: false };
+    const a = rollout('start', 'canary-replicas.deploy.yaml', ['--wait', '--image', 'registry.example.com/checkout:1.9.0']).finally(() => (driver.done = true));
+    let gate = -1;
+    for (let i = 0; i < 60 && !driver.done && gate !== 4; i++) gate = (await rollout('watch', 'canary-replicas.deploy.yaml', ['--stop-at-gate'])).code;
+    assert.equal(gate, 4, 'the run reached its manual gate');
+    const ab = await rollout('abort', 'canary-replicas.deploy.yaml');
+    assert.equal(ab.code, 0, ab.stderr);
+    const res = await a;
+    assert.equal(res.code, 3, res.stdout.slice(-1500));
+    assert.match(res.stdout, /Aborted/);
+  });
+
+  it('usage errors are one line and exit 2; a protected environment needs --confirm (exit 2); an unreachable cluster exits 5', async () => {
+    const u = await run(['rollout', 'start', '-f', join(EXAMPLES, 'simple.deploy.yaml'), '--env', 'staging', '--bogus']);
+    assert.equal(u.code, 2);
+    assert.equal(u.stderr.trim().split('\n').length, 1);
+    assert.match(u.stderr, /unknown option '--bogus'/);
+    const miss = await run(['rollout', 'start', '-f', join(EXAMPLES, 'simple.deploy.yaml')]);
+    assert.equal(miss.code, 2);
+    const prot = await run(['rollout', 'start', '-f', join(EXAMPLES, 'simple.deploy.yaml'), '--env', 'production', '--kubeconfig', kubeconfig]);
+    assert.equal(prot.code, 2);
+    assert.match(prot.stderr, /protected.*--confirm production/);
+    const dead = join(dir, 'dead.kubeconfig');
+    writeFileSync(dead, 'apiVersion: v1\nkind: Config\ncurrent-context: sandbox\nclusters:\n- name: sandbox\n  cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}\nusers:\n- name: sandbox\n  user: {token: x}\ncontexts:\n- name: sandbox\n  context: {cluster: sandbox, user: sandbox}\n');
+    const un = await run(['rollout', 'status', '-f', join(EXAMPLES, 'simple.deploy.yaml'), '--env', 'staging', '--kubeconfig', dead]);
+    assert.equal(un.code, 5, un.stderr + un.stdout);
+    assert.match(un.stderr, /cannot reach the cluster of context 'sandbox' at http:\/\/127\.0\.0\.1:1/);
+  });
+});
