@@ -54,9 +54,20 @@ export function composeReason(s: RolloutSnapshot): string {
   }
 }
 
+/** Terminal states lead with what happened ("rolled back: …"), whatever words the engine's reason uses. */
+function describe(s: RolloutSnapshot): string {
+  const reason = s.reason?.trim();
+  if (!reason) return composeReason(s);
+  const lead: Partial<Record<RolloutSnapshot['phase'], string>> = { rolledBack: 'rolled back', aborted: 'aborted', failed: 'failed' };
+  const word = lead[s.phase];
+  if (s.phase === 'succeeded') return composeReason(s);
+  if (word && !reason.toLowerCase().startsWith(word)) return `${word}: ${reason}`;
+  return reason;
+}
+
 export function mergedStatus(s: RolloutSnapshot | undefined): MergedStatus {
   if (!s) return { icon: 'loading~spin', label: 'loading', description: 'loading…' };
-  const description = s.reason?.trim() || composeReason(s);
+  const description = describe(s);
   if (s.error) {
     switch (s.error.kind) {
       case 'unreachable':

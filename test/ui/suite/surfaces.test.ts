@@ -130,7 +130,7 @@ describe('Environments tree in the workbench', function () {
     }, UI_TIMEOUT);
     for (const p of ['hello', 'checkout', 'payments', 'search', 'profile']) assert.ok(labels.includes(p), `${p} in ${labels.join(', ')}`);
     const row = await pipelineRow(w.page, 'staging', 'checkout');
-    await until('checkout status', async () => /idle|never deployed|healthy/.test(await description(row)), UI_TIMEOUT);
+    await until('checkout status', async () => /no rollout yet|idle|healthy/.test(await description(row)), UI_TIMEOUT);
     await w.screenshot('surfaces-tree');
   });
 
@@ -170,7 +170,9 @@ describe('Environments tree in the workbench', function () {
     await contextMenu(page, await pipelineRow(page, 'staging', 'checkout'), 'Start Rollout');
     await acceptImage(page, 'registry.example.com/checkout:2.1.0');
     const other = await w.newPage();
-    await w.openViewContainer('Kube Delivery', other);
+    // The second window may restore the Kube Delivery side bar already open: click only if it is not.
+    const shown = await other.locator('.sidebar .monaco-list-row .label-name', { hasText: /^staging$/ }).first().waitFor({ timeout: 20_000 }).then(() => true, () => false);
+    if (!shown) await w.openViewContainer('Kube Delivery', other);
     const seenOther = await waitDescription(other, 'staging', 'checkout', /stage \d+\/\d+/);
     assert.ok(seenOther.length >= 1);
     await until('canary exists', async () => deploymentExists(sb, 'checkout-staging', 'checkout-canary'));

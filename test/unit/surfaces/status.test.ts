@@ -26,7 +26,10 @@ describe('surfaces: merged status', () => {
     const s = snapshot({ phase: 'succeeded', versions: [{ role: 'stable', deployment: 'c', image: 'r.example/c:1.8.0', desired: 3, ready: 3, updated: 3, available: 3 }] });
     assert.equal(mergedStatus(s).description, 'healthy · 1.8.0');
     assert.equal(mergedStatus(snapshot({ versions: [] })).description, 'never deployed');
-    assert.equal(mergedStatus(snapshot({ phase: 'rolledBack', reason: 'rolled back: success rate 91.2% < 99%' })).label, 'rolled back');
+    assert.equal(mergedStatus(snapshot({ phase: 'rolledBack', reason: 'rolled back: success rate 91.2% < 99%' })).description, 'rolled back: success rate 91.2% < 99%');
+    assert.equal(mergedStatus(snapshot({ phase: 'rolledBack', reason: 'analysis failed at stage 1/3: success rate 91.2% < 99%' })).description, 'rolled back: analysis failed at stage 1/3: success rate 91.2% < 99%');
+    assert.equal(mergedStatus(snapshot({ phase: 'aborted', reason: 'aborted by vscode:alice at stage 1/3' })).description, 'aborted by vscode:alice at stage 1/3');
+    assert.equal(mergedStatus(snapshot({ phase: 'succeeded', reason: 'registry.example.com/c:1.7.0 is live' })).description, 'healthy · 1.7.0');
   });
 
   it('shows cluster errors instead of the last state', () => {
