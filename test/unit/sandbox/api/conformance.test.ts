@@ -100,6 +100,37 @@ describe('sandbox API conformance (@kubernetes/client-node)', function () {
     assert.equal(s.message, 'deployments.apps "crud" not found');
   });
 
+  it('serves leases (optimistic locking), jobs with /status, endpoints, ingresses and Gateway API / Istio custom resources', async () => {
+    const coord = kc.makeApiClient(k8s.CoordinationV1Api);
+    const lease = await coord.createNamespacedLease({ namespace: NS, body: { metadata: { name: 'rollout-lock' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15 } } });
+    const taken = await coord.replaceNamespacedLease({ name: 'rollout-lock', namespace: NS, body: { ...lease, spec: { ...lease.spec, holderIdentity: 'b' } } });
+    assert.equal(taken.spec!.holderIdentity, 'b');
+    const lost = await failing(coord.replaceNamespacedLease({ name: 'rollout-lock', namespace: NS, body: { ...lease, spec: { ...lease.spec, holderIdentity: 'c' } } }));
+    assert.equal(lost.code, 409, 'a stale lease holder loses');
+    const batch = kc.makeApiClient(k8s.BatchV1Api);
+    const job = await batch.createNamespacedJob({ namespace: NS, body: { metadata: { name: 'smoke' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 't', image: 'tests:1' }] } } } } });
+    assert.equal(job.spec!.backoffLimit, 6);
+    assert.equal(job.spec!.template.metadata!.labels!['job-name'], 'smoke');
+    assert.deepEqual(job.spec!.selector!.matchLabels, { 'batch.kubernetes.io/controller-uid': job.metadata!.uid! });
+    const done = await batch.patchNamespacedJobStatus({ name: 'smoke', namespace: NS, body: { status: { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    assert.equal(done.status!.succeeded, 1);
+    await core.createNamespacedEndpoints({ namespace: NS, body: { metadata: { name: 'web' }, subsets: [{ addresses: [{ ip: '10.244.0.5' }], ports: [{ port: 8080 }] }] } });
+    assert.equal((await core.readNamespacedEndpoints({ name: 'web', namespace: NS })).subsets![0].addresses![0].ip, '10.244.0.5');
+    const net = kc.makeApiClient(k8s.NetworkingV1Api);
+    await net.createNamespacedIngress({ namespace: NS, body: { metadata: { name: 'web-canary', annotations: { 'nginx.ingress.kubernetes.io/canary': 'true', 'nginx.ingress.kubernetes.io/canary-weight': '10' } }, spec: { rules: [{ host: 'web.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web-canary', port: { number: 80 } } } }] } }] } } });
+    assert.equal((await net.listNamespacedIngress({ namespace: NS })).items[0].metadata!.annotations!['nginx.ingress.kubernetes.io/canary-weight'], '10');
+    const route = { group: 'gateway.networking.k8s.io', version: 'v1', namespace: NS, plural: 'httproutes' };
+    await custom.createNamespacedCustomObject({ ...route, body: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web' }, spec: { rules: [{ backendRefs: [{ name: 'web-stable', port: 80, weight: 90 }, { name: 'web-canary', port: 80, weight: 10 }] }] } } });
+    const routes = (await custom.listNamespacedCustomObject(route)) as { kind: string; items: { spec: { rules: { backendRefs: { weight: number }[] }[] } }[] };
+    assert.equal(routes.kind, 'HTTPRouteList');
+    assert.deepEqual(routes.items[0].spec.rules[0].backendRefs.map((b) => b.weight), [90, 10]);
+    const dr = { group: 'networking.istio.io', version: 'v1', namespace: NS, plural: 'destinationrules' };
+    await custom.createNamespacedCustomObject({ ...dr, body: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'web' }, spec: { host: 'web', subsets: [{ name: 'stable', labels: { track: 'stable' } }] } } });
+    const viaV1 = (await custom.getNamespacedCustomObject({ ...dr, name: 'web' })) as { apiVersion: string };
+    const viaBeta = (await custom.getNamespacedCustomObject({ ...dr, version: 'v1beta1', name: 'web' })) as { apiVersion: string };
+    assert.deepEqual([viaV1.apiVersion, viaBeta.apiVersion], ['networking.istio.io/v1', 'networking.istio.io/v1beta1'], 'one object, served in both versions');
+  });
+
   it('409 AlreadyExists and Conflict on stale writes, 422 Invalid with causes', async () => {
     const d = await apps.createNamespacedDeployment({ namespace: NS, body: deployment('dup') });
     const exists = await failing(apps.createNamespacedDeployment({ namespace: NS, body: deployment('dup') }));
