@@ -172,7 +172,8 @@ describe('rollout dashboard in the workbench', function () {
     await openFromTree(w, 'staging', 'checkout');
     const frame = await dashboard(page, 'checkout', 'staging');
     // Header from the webview's DOM.
-    await until('the header', async () => (await text(frame, 'status').catch(() => '')) !== '', UI_TIMEOUT);
+    // The panel may have shown the idle pipeline before: wait for the new run in the header.
+    await until('the run in the header', async () => /checkout:1\.8\.0/.test(await text(frame, 'to-image').catch(() => '')), UI_TIMEOUT);
     assert.equal((await frame.locator('#title').innerText()).trim(), 'checkout');
     assert.equal(await text(frame, 'environment'), 'staging');
     assert.match(await text(frame, 'strategy'), /Canary · replicas/);
