@@ -34,7 +34,13 @@ const LIST_RUNS = Number(process.env.KD_BENCH_LIST_RUNS ?? 7);
 v8.setFlagsFromString('--expose_gc');
 const gc = vm.runInNewContext('gc') as () => void;
 let peakRss = 0;
-const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+let phase = 'seed';
+const phasePeak = new Map<string, number>();
+const sampleRss = () => {
+  const rss = process.memoryUsage().rss;
+  peakRss = Math.max(peakRss, rss);
+  phasePeak.set(phase, Math.max(phasePeak.get(phase) ?? 0, rss));
+};
 
 const r2 = (n: number) => Math.round(n * 100) / 100;
 
@@ -211,6 +217,7 @@ export async function run(): Promise<BenchResult[]> {
     const mem = process.memoryUsage();
     sampleRss();
 
+    phase = 'LIST';
     const all = await timeList(`${base}/apis/apps/v1/deployments`);
     const allFloor = timeListFloor(store.list('deployments.apps').items);
     results.push({
@@ -246,6 +253,7 @@ export async function run(): Promise<BenchResult[]> {
 
     // --- watches ---------------------------------------------------------------------------------
     gc();
+    phase = 'watch, one change at a time';
     const commitAt = new Map<string, number>();
     const latencies: number[] = [];
     const burstLatencies: number[] = [];
@@ -295,6 +303,8 @@ export async function run(): Promise<BenchResult[]> {
 
     // Burst: every change committed in one tick (controllers do this), delivered while it drains.
     gc();
+    phase = 'watch burst';
+    const burstSampler = setInterval(sampleRss, 50);
     sink = burstLatencies;
     commitAt.clear();
     pending = WATCHERS * CHANGES;
@@ -311,7 +321,7 @@ export async function run(): Promise<BenchResult[]> {
       });
       commitAt.set(o.metadata.resourceVersion!, performance.now());
     }
-    await burstDone;
+    await burstDone.finally(() => clearInterval(burstSampler));
     const burstMs = performance.now() - tBurst;
     for (const c of clients) c.close();
 
@@ -386,7 +396,7 @@ export async function run(): Promise<BenchResult[]> {
       unit: 'MB',
       value: Math.round(peakRss / 1e6),
       goal: '< 1024 MB',
-      notes: 'includes the clients\' parsed copies of every LIST body and the 200 watch sockets, all in this one process',
+      notes: `by phase: ${[...phasePeak].map(([k, v]) => `${k} ${Math.round(v / 1e6)} MB`).join(', ')}; includes the clients' parsed copies of every LIST body and the watch sockets' buffers, all in this one process`,
     });
   } finally {
     await api.close();
