@@ -64,6 +64,8 @@ export interface PrometheusTarget {
 export interface RequestStats {
   total: number;
   byVerb: Record<string, number>;
+  /** `verb resource` (e.g. `update leases.coordination.k8s.io`), when the implementation knows it. */
+  byResource?: Record<string, number>;
 }
 
 export interface KubeOps {

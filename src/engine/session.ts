@@ -3,7 +3,9 @@
 // advances the run with the pure state machine. Other sessions observe and forward requests through
 // the record; any session takes over when the Lease expires.
 import { delay, type Clock } from './clock';
-import type { EffectError } from './effects';
+import type { EffectError, EffectResult } from './effects';
+import type { Weights } from '../deployfile/model';
+import { sameWeights } from './weights';
 import { execute } from './executor';
 import { deploymentFactsOf, jobFactsOf, type Facts } from './facts';
 import { canTake, leaseObject, leaseState, releasedLease } from './lease';
@@ -79,6 +81,9 @@ export class RolloutSession {
   private takeoverTimer?: unknown;
   private retryTimer?: unknown;
   private heldUntil = 0;
+  private factsCache?: Facts;
+  private inEffect = false;
+  private directRoute?: { runId: string; weights: Weights; sent: Promise<EffectResult> };
   private disposed = false;
   private error?: RolloutSnapshot['error'];
   private opened?: Promise<void>;
@@ -123,6 +128,7 @@ export class RolloutSession {
     };
     const track = (map: Map<string, KubeObject>) => (e: { type: string; object: KubeObject }) => {
       ok();
+      this.factsCache = undefined;
       if (e.type === 'DELETED') map.delete(e.object.metadata.name);
       else map.set(e.object.metadata.name, e.object);
       this.changed();
@@ -151,7 +157,13 @@ export class RolloutSession {
 
   // ---------- caches -> facts / snapshot ----------
 
+  /** Facts from the caches, recomputed only after a watch event changed them. */
   facts(): Facts {
+    this.factsCache ??= this.computeFacts();
+    return this.factsCache;
+  }
+
+  private computeFacts(): Facts {
     const pods = [...this.pods.values()];
     const deployments: Facts['deployments'] = {};
     for (const d of this.deployments.values()) deployments[d.metadata.name] = deploymentFactsOf(d, this.plan.app.container, pods);
@@ -178,7 +190,8 @@ export class RolloutSession {
     this.wake?.();
     if (this.emitScheduled || this.listeners.size === 0) return;
     this.emitScheduled = true;
-    queueMicrotask(() => {
+    // After pending I/O callbacks: never delays a request the driver is about to send.
+    setImmediate(() => {
       this.emitScheduled = false;
       const s = this.snapshot();
       const key = JSON.stringify({ ...s, seq: 0, updatedAt: '', driver: s.driver?.holder });
@@ -471,6 +484,7 @@ export class RolloutSession {
       }
     }
     if (this.driving) {
+      if (action === 'abort') this.abortFast(actor);
       return new Promise((resolve) => {
         this.queue.push({ action, actor, resolve: (r) => resolve(r.ok ? r : { ok: false, code: 'notAllowed', message: r.reason }) });
         this.wake?.();
@@ -634,11 +648,21 @@ export class RolloutSession {
       const ctx = { plan: this.plan, rec: d.rec, ops: this.ops, facts: this.facts(), now };
       let result: Awaited<ReturnType<typeof execute>> | undefined;
       let error: unknown;
-      const run = () => execute(ctx, e).then((r) => void (result = r), (err) => void (error = err));
+      const direct = this.directRoute;
+      this.directRoute = undefined;
+      const reuse = direct && e.kind === 'route' && direct.runId === d.rec.runId && sameWeights(direct.weights, e.weights);
+      const run = () => {
+        this.inEffect = true;
+        return (reuse ? direct.sent : execute(ctx, e)).then(
+          (r) => void (result = r),
+          (err) => void (error = err),
+        ).finally(() => (this.inEffect = false));
+      };
       if (e.kind === 'route' && d.rec.outcome) {
         // Rollback: the write that restores traffic goes out together with the record write (one round
         // trip to safety); a restart finds it pending and repeats it, which is harmless.
-        await Promise.all([persistIfChanged(), run()]);
+        const sent = run();
+        await Promise.all([persistIfChanged(), sent]);
       } else {
         await persistIfChanged();
         if (!this.isDriver) break;
@@ -649,6 +673,27 @@ export class RolloutSession {
       this.setRec(next);
       await persistIfChanged();
     }
+  }
+
+  /**
+   * Abort while the driver is idle (waiting at a gate): send the router write that restores traffic at
+   * once, without waiting for the loop to come round; the loop then records that write as the rollback's
+   * route effect instead of sending it again. Only when no effect is in flight, so no forward write can
+   * land after it (the loop applies the queued abort before deciding anything else).
+   */
+  private abortFast(actor: string): void {
+    const rec = this.doc.current;
+    // Idle = no effect on its way (the loop may be sleeping or writing the record of a wait).
+    if (this.inEffect || !rec || rec.pending || this.directRoute || !this.loopRunning) return;
+    const now = this.clock.now();
+    const out = request(this.plan, rec, 'abort', actor, now);
+    if (!out.ok) return;
+    const d = decide(this.plan, out.rec, this.facts(), now);
+    if (d.kind !== 'effect' || d.effect.kind !== 'route') return;
+    const ctx = { plan: this.plan, rec: d.rec, ops: this.ops, facts: this.facts(), now };
+    const sent = execute(ctx, d.effect);
+    sent.catch(() => undefined);
+    this.directRoute = { runId: rec.runId, weights: d.effect.weights, sent };
   }
 
   private sleep(wakeAt: number | undefined): Promise<void> {

@@ -31,7 +31,7 @@ export class KubeHttp {
   readonly context: string;
   readonly server: string;
   private auth?: { agent: http.Agent; headers: Record<string, string>; at: number };
-  private counts: RequestStats = { total: 0, byVerb: {} };
+  private counts: Required<RequestStats> = { total: 0, byVerb: {}, byResource: {} };
   private agents = new Set<http.Agent>();
 
   constructor(
@@ -44,7 +44,7 @@ export class KubeHttp {
   }
 
   stats(): RequestStats {
-    return { total: this.counts.total, byVerb: { ...this.counts.byVerb } };
+    return { total: this.counts.total, byVerb: { ...this.counts.byVerb }, byResource: { ...this.counts.byResource } };
   }
 
   private async options(): Promise<{ agent: http.Agent; headers: Record<string, string> }> {
@@ -73,9 +73,11 @@ export class KubeHttp {
     return u;
   }
 
-  private count(verb: string) {
+  private count(d: RequestDescription) {
     this.counts.total++;
-    this.counts.byVerb[verb] = (this.counts.byVerb[verb] ?? 0) + 1;
+    this.counts.byVerb[d.verb] = (this.counts.byVerb[d.verb] ?? 0) + 1;
+    const k = `${d.verb} ${d.resource}`;
+    this.counts.byResource[k] = (this.counts.byResource[k] ?? 0) + 1;
   }
 
   /** One request; resolves with the parsed JSON (or text for non-JSON answers). */
@@ -84,7 +86,7 @@ export class KubeHttp {
     const u = this.url(req.path, req.query);
     const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
-    this.count(req.describe.verb);
+    this.count(req.describe);
     const lib = u.protocol === 'http:' ? http : https;
     return new Promise<T>((resolve, reject) => {
       const r = lib.request(
@@ -137,7 +139,7 @@ export class KubeHttp {
       ended = true;
       onEnd(err);
     };
-    this.count(describe.verb);
+    this.count(describe);
     void this.options().then(
       ({ agent, headers }) => {
         if (ac.signal.aborted) return end();

@@ -1,0 +1,174 @@
+// Engine benchmark against the in-process sandbox (real loopback HTTP):
+// 1. Abort → 100% stable: from act('abort') on the driving client until the store commits the router
+//    write that puts all traffic on stable, and the API requests the driver sent meanwhile; next to the
+//    floor of ONE write round trip of the same kind (a JSON patch of the same VirtualService) measured
+//    the same way in the same run. Goal: within 1.5x.
+// 2. API requests per stage must not grow with the stage's duration (watches, no polling): a canary
+//    whose stages only pause, run with short and long pauses; requests counted by the client.
+//   npx tsx bench/engine.bench.ts
+import { performance } from 'node:perf_hooks';
+import { startSandbox, type Sandbox } from '../src/sandbox';
+import { createClusterRolloutService } from '../src/kube';
+import { HttpKubeOps } from '../src/kube/ops';
+import type { EngineService } from '../src/engine/service';
+import type { RolloutSnapshot } from '../src/engine/snapshot';
+import type { Pipeline } from '../src/deployfile/model';
+import { examplePipeline } from '../test/unit/engine/harness';
+import type { BenchResult } from './types';
+
+const RUNS = Number(process.env.KD_BENCH_ABORT_RUNS ?? 7);
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const r2 = (n: number) => Math.round(n * 100) / 100;
+
+function waitFor(svc: EngineService, pipeline: Pipeline, pred: (s: RolloutSnapshot) => boolean, ms = 60_000): Promise<RolloutSnapshot> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timed out')), ms);
+    const w = svc.watch({ pipeline, environment: 'staging' }, (s) => {
+      if (pred(s)) {
+        clearTimeout(t);
+        queueMicrotask(() => w.dispose());
+        resolve(s);
+      }
+    });
+  });
+}
+
+const terminal = (s: RolloutSnapshot) => Boolean(s.runId) && ['succeeded', 'failed', 'rolledBack', 'aborted'].includes(s.phase);
+
+/** The driver's KubeOps (to count its requests). */
+async function opsOf(svc: EngineService, pipeline: Pipeline): Promise<HttpKubeOps> {
+  const s = await svc.session({ pipeline, environment: 'staging' });
+  s.release();
+  return (s.entry as unknown as { ops: HttpKubeOps }).ops;
+}
+
+async function abortBench(sb: Sandbox): Promise<BenchResult[]> {
+  const pipeline = examplePipeline('canary-istio.deploy.yaml');
+  const svc = createClusterRolloutService({ access: { kubeconfigYaml: sb.kubeconfig }, clock: sb.clock, identity: 'bench' });
+  const abortMs: number[] = [];
+  const abortReqs: number[] = [];
+  const floorMs: number[] = [];
+  const target = { pipeline, environment: 'staging' };
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const started = await svc.act(target, 'start', { image: `registry.example.com/payments:3.2.${i + 1}` });
+      if (!started.ok) throw new Error(started.message);
+      await waitFor(svc, pipeline, (s) => s.gate?.kind === 'analysis');
+      const ops = await opsOf(svc, pipeline);
+      let t1 = 0;
+      const off = sb.store.onChange((e) => {
+        if (t1 || !e.resource.startsWith('virtualservices')) return;
+        const route = (e.object as { spec: { http: { route: { weight: number }[] }[] } }).spec.http[0].route;
+        if (route[0].weight === 100) t1 = performance.now();
+      });
+      const before = ops.stats().total;
+      const t0 = performance.now();
+      const act = svc.act(target, 'abort');
+      await new Promise<void>((resolve) => {
+        const tick = () => (t1 ? resolve() : setImmediate(tick));
+        tick();
+      });
+      abortMs.push(t1 - t0);
+      abortReqs.push(ops.stats().total - before);
+      off();
+      await act;
+      await waitFor(svc, pipeline, terminal);
+      await svc.drained();
+      // The floor: one write of the same kind to the same object, timed to the same commit.
+      // (The same content the abort writes, onto the plain route cleanup left, so the store commits it.)
+      let f1 = 0;
+      const off2 = sb.store.onChange((e) => {
+        if (!f1 && e.resource.startsWith('virtualservices')) f1 = performance.now();
+      });
+      const vs = { apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', namespace: 'payments-staging', name: 'payments' };
+      const f0 = performance.now();
+      await ops.jsonPatch(vs, [{ op: 'replace', path: '/spec/http/0/route', value: [{ destination: { host: 'payments', subset: 'stable' }, weight: 100 }, { destination: { host: 'payments', subset: 'canary' }, weight: 0 }] }]);
+      off2();
+      if (!f1) throw new Error('the floor write was not committed');
+      floorMs.push(f1 - f0);
+      await ops.jsonPatch(vs, [{ op: 'replace', path: '/spec/http/0/route', value: [{ destination: { host: 'payments', subset: 'stable' }, weight: 100 }] }]);
+    }
+  } finally {
+    svc.dispose();
+  }
+  const a = median(abortMs);
+  const f = median(floorMs);
+  return [
+    { name: 'abort → 100% stable (router write committed)', unit: 'ms', value: r2(a), reference: { name: 'one write round trip (JSON patch of the VirtualService)', value: r2(f) }, ratio: r2(a / f), goal: '≤ 1.5x the floor', notes: `ratio = abort / floor; median of ${RUNS} aborts at the first analysis gate of canary-istio, driver in process` },
+    { name: 'abort → 100% stable: API requests sent before the commit', unit: 'req', value: median(abortReqs), notes: 'router write and record write go out together' },
+  ];
+}
+
+function pausingPipeline(pauseMs: number): Pipeline {
+  const p = examplePipeline('canary-gateway.deploy.yaml');
+  if (p.strategy.type !== 'canary') throw new Error('expected a canary');
+  return {
+    ...p,
+    tests: p.tests,
+    strategy: { ...p.strategy, stages: p.strategy.stages.map((s) => ({ ...s, mode: 'auto' as const, analysis: undefined, tests: [], pauseMs })) },
+  };
+}
+
+async function requestsPerStage(sb: Sandbox, pauseMs: number): Promise<{ total: number; lease: number; stages: number; byResource: Record<string, number> }> {
+  const pipeline = pausingPipeline(pauseMs);
+  const svc = createClusterRolloutService({ access: { kubeconfigYaml: sb.kubeconfig }, clock: sb.clock, identity: `bench-${pauseMs}` });
+  try {
+    const ops = await opsOf(svc, pipeline);
+    const before = ops.stats();
+    const started = await svc.act({ pipeline, environment: 'staging' }, 'start', { image: `registry.example.com/search:5.1.${pauseMs}` });
+    if (!started.ok) throw new Error(started.message);
+    const done = await waitFor(svc, pipeline, terminal, 120_000);
+    if (done.phase !== 'succeeded') throw new Error(`run ended ${done.phase}: ${done.reason}`);
+    await svc.drained();
+    const after = ops.stats();
+    const byResource: Record<string, number> = {};
+    for (const [k, v] of Object.entries(after.byResource ?? {})) {
+      const d = v - (before.byResource?.[k] ?? 0);
+      if (d) byResource[k] = d;
+    }
+    const lease = Object.entries(byResource).filter(([k]) => k.includes('leases')).reduce((a, [, v]) => a + v, 0);
+    const stages = (pipeline.strategy as { stages: unknown[] }).stages.length;
+    return { total: after.total - before.total, lease, stages, byResource };
+  } finally {
+    svc.dispose();
+  }
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  const sb = await startSandbox({ port: 0, speed: 100, seed: 'examples' });
+  try {
+    results.push(...(await abortBench(sb)));
+    const short = await requestsPerStage(sb, 60_000);
+    const long = await requestsPerStage(sb, 20 * 60_000);
+    const per = (x: typeof short) => r2((x.total - x.lease) / x.stages);
+    results.push({
+      name: 'API requests per stage, 20-minute pauses (excluding lease renewals)',
+      unit: 'req',
+      value: per(long),
+      reference: { name: '1-minute pauses', value: per(short) },
+      ratio: r2(per(long) / per(short)),
+      // ratio = long / short
+      goal: 'no growth with duration (ratio ≈ 1)',
+      notes: `lease requests: ${short.lease} (short) vs ${long.lease} (long run), one renewal per 5 s of wall time; totals ${short.total} vs ${long.total}`,
+    });
+  } finally {
+    await sb.close();
+  }
+  return results;
+}
+
+if (require.main === module) {
+  run()
+    .then((rows) => {
+      const w = Math.max(...rows.map((r) => r.name.length));
+      for (const r of rows) {
+        const ref = r.reference ? `  vs ${r.reference.name}: ${r.reference.value} (${r.ratio}x)` : '';
+        console.log(`${r.name.padEnd(w)}  ${String(r.value).padStart(8)} ${r.unit.padEnd(3)} ${r.goal ? `goal ${r.goal}` : ''}${ref}${r.notes ? `  (${r.notes})` : ''}`);
+      }
+    })
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
+}
