@@ -58,7 +58,7 @@ async function abortBench(sb: Sandbox): Promise<BenchResult[]> {
       let t1 = 0;
       const off = sb.store.onChange((e) => {
         if (t1 || !e.resource.startsWith('virtualservices')) return;
-        const route = (e.object as { spec: { http: { route: { weight: number }[] }[] } }).spec.http[0].route;
+        const route = (e.object as unknown as { spec: { http: { route: { weight: number }[] }[] } }).spec.http[0].route;
         if (route[0].weight === 100) t1 = performance.now();
       });
       const before = ops.stats().total;
