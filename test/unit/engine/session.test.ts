@@ -231,3 +231,39 @@ describe('engine sessions against the fake cluster', function () {
     assert.equal(done.phase, 'succeeded');
   });
 });
+
+describe('nginx router (fake cluster)', () => {
+  it('a canary Ingress carries the weight; abort sets it to 0 in one write; cleanup removes it', async () => {
+    const world = new World();
+    try {
+      const plan = planOf(
+        examplePipeline('canary-gateway.deploy.yaml', (t) => t.replace(/router: gatewayApi\n(\s+)httpRoute: search/, 'router: nginx\n$1ingress: search')),
+      );
+      assert.equal(plan.router, 'nginx');
+      await world.cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: plan.namespace } });
+      await world.cluster.create({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: 'search', namespace: plan.namespace },
+        spec: { rules: [{ host: 'search.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'search', port: { number: 80 } } } }] } }] },
+      });
+      const s = world.session(plan);
+      await s.open();
+      await s.start(plan.image, 'test');
+      await world.until(s, (x) => x.gate?.kind === 'analysis');
+      const ing = await world.cluster.get({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: plan.namespace, name: 'search-canary' });
+      assert.equal(ing?.metadata.annotations?.['nginx.ingress.kubernetes.io/canary'], 'true');
+      assert.equal(ing?.metadata.annotations?.['nginx.ingress.kubernetes.io/canary-weight'], String(plan.stages[0].weights.canary));
+      assert.equal(ing?.spec.rules[0].http.paths[0].backend.service.name, 'search-canary');
+      const before = world.cluster.writes.length;
+      await s.act('abort', 'test');
+      const done = await world.until(s, terminal);
+      assert.equal(done.phase, 'aborted');
+      const firstIngressWrite = world.cluster.writes.slice(before).find((w) => w.kind === 'Ingress');
+      assert.equal(firstIngressWrite?.object?.metadata.annotations?.['nginx.ingress.kubernetes.io/canary-weight'], '0');
+      assert.equal(await world.cluster.get({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: plan.namespace, name: 'search-canary' }), undefined);
+    } finally {
+      world.dispose();
+    }
+  });
+});
