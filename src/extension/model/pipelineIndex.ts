@@ -40,8 +40,9 @@ export class PipelineIndex implements vscode.Disposable {
     return this.loaded;
   }
 
+  /** In a stable order (file path, then document), so the tree never reshuffles on a re-scan. */
   pipelines(): Pipeline[] {
-    return [...this.files.values()].flat();
+    return [...this.files.keys()].sort().flatMap((f) => this.files.get(f)!);
   }
 
   fileCount(): number {

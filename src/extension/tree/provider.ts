@@ -22,6 +22,7 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<Node>, vscode.D
   /** Watches held by the tree, per environment name. */
   private holds = new Map<string, Disposable[]>();
   private collapsed = new Set<string>();
+  private renderedEnv = new Map<string, string>();
   private visible = true;
   private contexts: Set<string> | undefined;
   private readonly subs: vscode.Disposable[] = [];
@@ -219,7 +220,17 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<Node>, vscode.D
       changed.push(n);
       envs.add(n.parent);
     }
-    if (changed.length) this.changeEmitter.fire([...envs, ...changed]);
+    // Refreshing an environment re-reads all its children: only when its own line changed
+    // (reachability), never for a pipeline's progress.
+    const envChanged = [...envs].filter((e) => this.renderedEnv.get(e.name) !== this.envState(e.name));
+    if (changed.length) this.changeEmitter.fire([...envChanged, ...changed]);
+  }
+
+  /** What an environment's row shows that depends on snapshots (see envItem). */
+  private envState(name: string): string {
+    const targets = this.groups.get(name) ?? [];
+    const snaps = targets.map((t) => this.store.get(targetKey(t))).filter((s) => s !== undefined);
+    return snaps.length > 0 && snaps.every((s) => s.error?.kind === 'unreachable') ? 'unreachable' : 'ok';
   }
 
   private envItem(node: EnvNode): vscode.TreeItem {
@@ -228,8 +239,9 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<Node>, vscode.D
     item.id = node.id;
     const isProtected = targets.some((t) => t.environmentModel.protected);
     const missing = [...new Set(targets.map((t) => t.environmentModel.context))].filter((c) => this.contexts && !this.contexts.has(c));
-    const snaps = targets.map((t) => this.store.get(targetKey(t))).filter((s) => s !== undefined);
-    const unreachable = snaps.length > 0 && snaps.every((s) => s.error?.kind === 'unreachable');
+    const envState = this.envState(node.name);
+    this.renderedEnv.set(node.name, envState);
+    const unreachable = envState === 'unreachable';
     const place = environmentPlace(targets);
     let state = '';
     if (missing.length) state = ` · context ${missing.join(', ')} not in kubeconfig`;

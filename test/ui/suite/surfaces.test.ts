@@ -76,10 +76,22 @@ async function waitDescription(page: Page, env: string, pipeline: string, re: Re
 }
 
 async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
+  await page.keyboard.press('Escape');
   await row.click({ button: 'right' });
-  const entry = page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: new RegExp(`^${item}`) }).first();
-  await entry.waitFor({ timeout: UI_TIMEOUT });
-  await entry.click();
+  // Choose with the keyboard, as a live tree may re-render under the pointer: move the menu's focus
+  // to the entry, then Enter.
+  const menu = page.locator('.context-view .monaco-menu').filter({ visible: true }).first();
+  await menu.waitFor({ timeout: UI_TIMEOUT });
+  const focused = menu.locator('.action-item.focused .action-label');
+  for (let i = 0; i < 12; i++) {
+    const label = (await focused.first().innerText().catch(() => '')).trim();
+    if (label.startsWith(item)) {
+      await page.keyboard.press('Enter');
+      return;
+    }
+    await page.keyboard.press('ArrowDown');
+  }
+  throw new Error(`no "${item}" in the context menu`);
 }
 
 async function inlineAction(row: Locator, title: string): Promise<void> {
