@@ -186,7 +186,9 @@ export function renderText(s: RolloutSnapshot): string {
   const baseline = s.versions.some((v) => v.role === 'baseline') || s.weights.requested.baseline > 0;
   lines.push(`${s.pipeline} → ${s.environment} (${s.strategy}${s.router ? `, ${s.router}` : ''}, ${s.context}/${s.namespace})${s.runId ? `  run ${s.runId}` : ''}`);
   if (s.toImage) lines.push(`  image     ${s.fromImage ?? '?'} → ${s.toImage}`);
-  lines.push(`  status    ${s.phase.toUpperCase()} · stage ${Math.min(s.stage.index + 1, s.stage.count)}/${s.stage.count} · ${s.reason}`);
+  // The reason already names the stage while a run is active.
+  const stage = /^stage \d+\/\d+/.test(s.reason) ? '' : ` · stage ${Math.min(s.stage.index + 1, s.stage.count)}/${s.stage.count}`;
+  lines.push(`  status    ${s.phase.toUpperCase()}${stage} · ${s.reason}`);
   if (s.strategy !== 'simple') lines.push(`  weights   requested ${pct(s.weights.requested, baseline)}  |  actual ${pct(s.weights.actual, baseline)}`);
   if (s.versions.length) lines.push(`  versions  ${s.versions.map((v) => `${v.role}${v.active ? '*' : ''} ${v.deployment} ${v.ready}/${v.desired} ready${v.image ? ` (${v.image.split('/').pop()})` : ''}`).join(' · ')}`);
   if (s.gate) lines.push(`  gate      ${s.gate.kind}: ${s.gate.message}`);
@@ -233,7 +235,7 @@ class Printer {
     if (s.runId !== this.lastRun) {
       this.lastRun = s.runId;
       this.lastEvents = 0;
-      if (s.runId) this.io.stdout(`${s.pipeline} → ${s.environment}: run ${s.runId} ${s.fromImage ?? '?'} → ${s.toImage}\n`);
+      if (s.runId) this.io.stdout(`${s.pipeline} → ${s.environment}: run ${s.runId}${s.fromImage ? ` ${s.fromImage}` : ''} → ${s.toImage}\n`);
     }
     for (const e of s.events.slice(this.lastEvents)) this.io.stdout(eventLine(e.at, e.reason, e.message));
     // Events are capped in the record: follow by count from the end when the window slid.
