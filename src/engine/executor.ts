@@ -215,6 +215,8 @@ async function setImage(ctx: ExecContext, image: string, replicas?: number): Pro
       if (!c) throw invalid(`Deployment ${plan.names.stable} has no container '${plan.app.container}'`);
       c.image = image;
       if (replicas !== undefined) d.spec.replicas = replicas;
+      // simple: the deploy file's surge/unavailable bounds govern this rolling update.
+      if (plan.simple) d.spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: plan.simple.maxSurge, maxUnavailable: plan.simple.maxUnavailable } };
       return d;
     },
     () => notFound(`Deployment ${plan.names.stable}`, plan.namespace, 'it disappeared during the rollout; recreate it and retry'),

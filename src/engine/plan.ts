@@ -61,7 +61,7 @@ export interface Plan {
   routerObjects: { virtualService?: string; destinationRule?: string; httpRoute?: string; ingress?: string };
   /** replicas router: total pods the ratios are computed over (undefined: stable's replicas). */
   totalReplicas?: number;
-  simple?: { timeoutMs: number };
+  simple?: { timeoutMs: number; maxSurge: string | number; maxUnavailable: string | number };
   blueGreen?: { autoPromote: boolean; autoPromoteDelayMs: number; scaleDownDelayMs: number; previewWeight: number };
   prometheus?: { service?: { namespace: string; name: string; port: number }; url?: string };
   templates?: AnalysisTemplateSet;
@@ -115,7 +115,7 @@ export function makePlan(pipeline: Pipeline, environment: string): PlanResult {
     }
   }
   if (s.type === 'simple') {
-    return { ok: true, plan: { ...base, strategy: 'simple', stages: stagesOf(pipeline), simple: { timeoutMs: s.timeoutMs } } };
+    return { ok: true, plan: { ...base, strategy: 'simple', stages: stagesOf(pipeline), simple: { timeoutMs: s.timeoutMs, maxSurge: s.maxSurge, maxUnavailable: s.maxUnavailable } } };
   }
   if (s.type === 'blueGreen') {
     names.previewService = s.previewService;

@@ -232,7 +232,8 @@ export class EngineService implements RolloutService {
     if (!prev) return { ok: false, code: 'invalid', message: `environment '${plan.environment.name}' runs after '${name}', which is not defined` };
     let ops: KubeOps;
     try {
-      ops = this.ops(this.access.context && this.access.context === plan.context ? prev.context : prev.context);
+      // --context overrides this environment's context only; the earlier one is read where it lives.
+      ops = this.ops(prev.context);
     } catch (err) {
       return { ok: false, code: 'unreachable', message: `cannot check that '${name}' succeeded first: ${(err as Error).message}` };
     }
