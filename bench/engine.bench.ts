@@ -95,7 +95,7 @@ async function abortBench(sb: Sandbox): Promise<BenchResult[]> {
   const f = median(floorMs);
   return [
     { name: 'abort → 100% stable (router write committed)', unit: 'ms', value: r2(a), reference: { name: 'one write round trip (JSON patch of the VirtualService)', value: r2(f) }, ratio: r2(a / f), goal: '≤ 1.5x the floor', notes: `ratio = abort / floor; median of ${RUNS} aborts at the first analysis gate of canary-istio, driver in process` },
-    { name: 'abort → 100% stable: API requests sent before the commit', unit: 'req', value: median(abortReqs), notes: 'router write and record write go out together' },
+    { name: 'abort → 100% stable: API requests sent before the commit', unit: 'req', value: median(abortReqs), notes: 'the restoring router write goes out at once (abort fast path); the record write follows it' },
   ];
 }
 
