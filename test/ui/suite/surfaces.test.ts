@@ -155,7 +155,10 @@ describe('Environments tree in the workbench', function () {
     const seen = await waitDescription(page, 'staging', 'checkout', /waiting for (promotion|you)|promot/i);
     assert.ok(seen.length >= 2, `the description advanced: ${seen.join(' → ')}`);
     await until('badge 1', async () => (await badge(page)) === '1', UI_TIMEOUT);
-    await w.screenshot('surfaces-waiting');
+    // README shows this moment: a canary waiting for promotion, badge and status bar included.
+    const shot = await w.screenshot('surfaces-waiting');
+    fs.mkdirSync(path.join(repoRoot, 'media', 'screenshots'), { recursive: true });
+    fs.copyFileSync(shot, path.join(repoRoot, 'media', 'screenshots', 'environments.png'));
     await inlineAction(await pipelineRow(page, 'staging', 'checkout'), 'Promote to Next Stage');
     await waitDescription(page, 'staging', 'checkout', /healthy|succeeded/i, seen);
     assert.equal(await stableImage(sb, 'checkout-staging', 'checkout'), 'registry.example.com/checkout:1.9.0');
