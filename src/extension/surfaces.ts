@@ -47,6 +47,20 @@ export function registerSurfaces(store: DisposableStore, log: Log): SurfacesApi 
     }),
   );
   store.add(onDidChangeRolloutService(() => snapshots.resetService()));
+  // Cluster errors reach the log once each (not on every snapshot that still carries them).
+  const lastError = new Map<string, string>();
+  store.add({
+    dispose: snapshots.onDidChange((keys) => {
+      for (const key of keys) {
+        const s = snapshots.get(key);
+        const msg = s?.error ? `${s.pipeline} → ${s.environment} (${s.context}/${s.namespace}): ${s.error.kind}: ${s.error.message}` : undefined;
+        if (msg && lastError.get(key) !== msg) log.error(msg);
+        if (!msg && lastError.has(key)) log.info(`${s?.pipeline} → ${s?.environment}: cluster reachable again`);
+        if (msg) lastError.set(key, msg);
+        else lastError.delete(key);
+      }
+    }).dispose,
+  });
 
   const tree = store.add(new EnvironmentsTree(index, snapshots, getClusterView));
   const treeView = store.add(vscode.window.createTreeView<Node>('kubeDelivery.environments', { treeDataProvider: tree, showCollapseAll: true }));
