@@ -662,6 +662,9 @@ export class RolloutSession {
         // Rollback: the write that restores traffic goes out together with the record write (one round
         // trip to safety); a restart finds it pending and repeats it, which is harmless.
         const sent = run();
+        // The router write already went out (abort fast path): let it land before the record write
+        // competes with it; the abort is answered only after both.
+        if (reuse) await sent;
         await Promise.all([persistIfChanged(), sent]);
       } else {
         await persistIfChanged();
