@@ -213,10 +213,17 @@ describe('editor surfaces against the sandbox cluster', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.commands.executeCommand('kubeDelivery.refresh');
     await until('snapshot again after refresh', () => snapshotOf(checkout())?.phase === 'succeeded', 60_000);
+    const ok = await vscode.commands.executeCommand<{ files: number; errors: number }>('kubeDelivery.validateWorkspace');
+    assert.ok(ok.files >= 5, `files: ${ok.files}`);
+    // A deploy file with one mistake (a stage's weights do not sum to 100), not open in an editor.
+    const broken = path.join(dir, 'broken-sb.deploy.yaml');
+    fs.writeFileSync(broken, fs.readFileSync(checkout().file, 'utf8').replace('{ canary: 10, baseline: 10, current: 80 }', '{ canary: 10, baseline: 10, current: 70 }'));
     const v = await vscode.commands.executeCommand<{ files: number; errors: number }>('kubeDelivery.validateWorkspace');
-    assert.ok(v.files >= 5, `files: ${v.files}`);
-    // The fixture workspace carries a deliberately broken deploy file.
-    assert.ok(v.errors > 0);
+    assert.equal(v.files, ok.files + 1);
+    assert.equal(v.errors, ok.errors + 1);
+    const problems = vscode.languages.getDiagnostics(vscode.Uri.file(broken));
+    assert.ok(problems.some((d) => /100/.test(d.message)), problems.map((d) => d.message).join('\n'));
+    fs.rmSync(broken);
   });
 
   it('Stop Sandbox Cluster removes its context: the view falls back to the welcome content', async () => {
