@@ -12,7 +12,7 @@ export default tseslint.config(
         __dirname: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly',
         clearInterval: 'readonly', setImmediate: 'readonly', URL: 'readonly', performance: 'readonly',
         AbortController: 'readonly', AbortSignal: 'readonly', fetch: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly',
-        window: 'readonly', document: 'readonly', queueMicrotask: 'readonly', structuredClone: 'readonly',
+        window: 'readonly', URLSearchParams: 'readonly', document: 'readonly', queueMicrotask: 'readonly', structuredClone: 'readonly',
       },
     },
     rules: {
@@ -20,6 +20,11 @@ export default tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
       'no-empty': ['error', { allowEmptyCatch: true }],
     },
+  },
+  {
+    // CommonJS probes loaded by the extension host (test/vsix-probe, bench/activation-probe).
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { exports: 'writable', module: 'writable', require: 'readonly' } },
   },
   {
     // Only the extension layer and in-VS-Code tests may import `vscode` (architecture rule).
