@@ -1,5 +1,5 @@
 // Stable diagnostic codes. Users search for them and may silence them, so a code never changes
-// meaning; new rules get new codes. docs/deploy-file.md lists the same table (a unit test keeps the
+// meaning; new rules get new codes. README.md lists the same table (a unit test keeps the
 // two in step).
 import type { Severity } from './model';
 

@@ -1,6 +1,6 @@
 // `kube-delivery rollout`: start, watch and steer rollouts from a terminal or CI, through the same
 // engine the extension uses. Live text on a terminal (redrawn at most every 200 ms), plain event lines
-// otherwise, NDJSON with --output json (schema in docs/cli.md). Exit codes: see EXIT below.
+// otherwise, NDJSON with --output json (schema in README.md). Exit codes: see EXIT below.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, resolve } from 'node:path';

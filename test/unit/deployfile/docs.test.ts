@@ -1,4 +1,4 @@
-// docs/deploy-file.md stays in step with the code: every diagnostic code with its severity, and every
+// README.md (section Deploy files) stays in step with the code: every diagnostic code with its severity, and every
 // key of the schema, is documented.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -6,9 +6,9 @@ import path from 'node:path';
 import { CODES } from '../../../src/deployfile/codes';
 import { branchKeys, schemaAt } from '../../../src/deployfile/schema';
 
-const docs = fs.readFileSync(path.resolve(__dirname, '../../../docs/deploy-file.md'), 'utf8');
+const docs = fs.readFileSync(path.resolve(__dirname, '../../../README.md'), 'utf8');
 
-describe('docs/deploy-file.md', () => {
+describe('README.md (section Deploy files)', () => {
   it('lists every diagnostic code with its severity, and no unknown code', () => {
     const rows = new Map([...docs.matchAll(/^\| (KD\d{3}) \| (error|warning|info) \|/gm)].map((m) => [m[1], m[2]]));
     for (const [code, info] of Object.entries(CODES)) assert.equal(rows.get(code), info.severity, code);

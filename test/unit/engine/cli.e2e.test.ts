@@ -1,6 +1,6 @@
 // `kube-delivery rollout` end to end, in subprocesses, against `kube-delivery sandbox --seed examples`:
 // every example runs to success (manual gates promoted from a second process), JSON events parse, and
-// the exit codes match docs/cli.md.
+// the exit codes match README.md.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
