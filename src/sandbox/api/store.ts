@@ -396,6 +396,13 @@ export class Store {
       obj = structuredClone(old) as KubeObject;
       if (input.status === undefined || input.status === null) delete obj.status;
       else obj.status = dropNulls(structuredClone(input.status));
+      // kube-apiserver's Deployment status strategy resets only spec and labels: annotations written
+      // through /status stick without a generation bump (the controller's revision annotation does this).
+      if (def.key === 'deployments.apps' && input.metadata) {
+        const annotations = dropNulls(structuredClone(input.metadata.annotations ?? {})) as Record<string, string>;
+        if (Object.keys(annotations).length) obj.metadata.annotations = annotations;
+        else delete obj.metadata.annotations;
+      }
     } else {
       obj = dropNulls(structuredClone(input)) as KubeObject;
       obj.apiVersion = old.apiVersion;

@@ -288,7 +288,7 @@ function syncDeploymentRevision(ctx: ControllerContext, d: KubeObject, revision:
   if (!cur || cur.metadata.annotations?.[REVISION] === String(revision)) return;
   ctx.store.modify('deployments.apps', d.metadata.namespace, d.metadata.name!, (draft) => {
     draft.metadata.annotations = { ...(draft.metadata.annotations ?? {}), [REVISION]: String(revision) };
-  });
+  }, { subresource: 'status' }); // as kube-controller-manager does: no generation bump
 }
 
 function writeConditions(ctx: ControllerContext, d: KubeObject, conds: Condition[]): void {

@@ -36,6 +36,8 @@ describe('sandbox Deployment controller', () => {
     assert.deepEqual((rs.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels, { app: 'web', [HASH_LABEL]: hash });
     assert.equal(rs.metadata.annotations![REVISION], '1');
     assert.equal(d.metadata.annotations![REVISION], '1');
+    // The revision annotation goes through /status like kube-controller-manager's: no generation bump.
+    assert.equal(d.metadata.generation, 1);
     assert.deepEqual(rs.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }]);
     const pods = h.store.list('pods', 'demo').items;
     assert.equal(pods.length, 3);
