@@ -131,7 +131,10 @@ describe('rollout dashboard in the workbench', function () {
     // Twenty times real time: analysis checks scheduled every minute come every three seconds.
     sb = await startSandbox({ port: 0, speed: 20, seed: workspace, kubeconfigPath, contextName: 'sandbox' });
   });
-  const wb = useWorkbench({ label: 'dashboard', workspaceTemplate: workspace, settings: { 'kubeDelivery.kubeconfig': kubeconfigPath, 'window.restoreWindows': 'all' } });
+  // The sandbox's kubeconfig reaches the extension through KUBECONFIG, as `npm start` hands it over.
+  // (Through the kubeDelivery.kubeconfig setting it was lost after "Reload Window" in CI: a known bug,
+  // tracked in the editor-surfaces issue.)
+  const wb = useWorkbench({ label: 'dashboard', workspaceTemplate: workspace, env: { KUBECONFIG: kubeconfigPath }, settings: { 'window.restoreWindows': 'all' } });
   after(async () => {
     await sb?.close();
     fs.rmSync(workspace, { recursive: true, force: true });
