@@ -14,15 +14,8 @@ import { computeDelta } from '../src/webview/delta';
 import type { HostMessage } from '../src/webview/protocol';
 import { canarySnapshot, measurement, nextSnapshot, T0, timeline } from '../test/unit/dashboard/fixtures';
 
-export interface BenchResult {
-  name: string;
-  unit: string;
-  value: number;
-  reference?: { name: string; value: number };
-  ratio?: number;
-  goal?: string;
-  notes?: string;
-}
+export type { BenchResult } from './types';
+import type { BenchResult } from './types';
 
 const root = path.resolve(__dirname, '..');
 const SIX_HOURS_MS = 6 * 3600 * 1000;

@@ -17,15 +17,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DeployFileValidator, parseDeployFile } from '../src/deployfile/parse';
 import { bigDeployFile } from '../test/unit/deployfile/bigfile';
 
-export interface BenchResult {
-  name: string;
-  unit: string;
-  value: number;
-  reference?: { name: string; value: number };
-  ratio?: number;
-  goal?: string;
-  notes?: string;
-}
+export type { BenchResult } from './types';
+import type { BenchResult } from './types';
 
 const root = path.resolve(__dirname, '..');
 const schemaFile = path.join(root, 'schemas', 'pipeline.schema.json');

@@ -13,15 +13,8 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Store, createApiServer, type KubeObject } from '../src/sandbox/api/index';
 
-export interface BenchResult {
-  name: string;
-  unit: string;
-  value: number;
-  reference?: { name: string; value: number };
-  ratio?: number;
-  goal?: string;
-  notes?: string;
-}
+export type { BenchResult } from './types';
+import type { BenchResult } from './types';
 
 const NAMESPACES = 50;
 const DEPLOYMENTS = 5000;
