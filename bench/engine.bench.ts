@@ -14,7 +14,7 @@ import type { EngineService } from '../src/engine/service';
 import type { RolloutSnapshot } from '../src/engine/snapshot';
 import type { Pipeline } from '../src/deployfile/model';
 import { examplePipeline } from '../test/unit/engine/harness';
-import type { BenchResult } from './types';
+import { runStandalone, type BenchResult } from './types';
 
 const RUNS = Number(process.env.KD_BENCH_ABORT_RUNS ?? 7);
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
@@ -158,17 +158,4 @@ export async function run(): Promise<BenchResult[]> {
   return results;
 }
 
-if (require.main === module) {
-  run()
-    .then((rows) => {
-      const w = Math.max(...rows.map((r) => r.name.length));
-      for (const r of rows) {
-        const ref = r.reference ? `  vs ${r.reference.name}: ${r.reference.value} (${r.ratio}x)` : '';
-        console.log(`${r.name.padEnd(w)}  ${String(r.value).padStart(8)} ${r.unit.padEnd(3)} ${r.goal ? `goal ${r.goal}` : ''}${ref}${r.notes ? `  (${r.notes})` : ''}`);
-      }
-    })
-    .catch((err) => {
-      console.error(err);
-      process.exit(1);
-    });
-}
+if (require.main === module) runStandalone(run);

@@ -14,7 +14,7 @@ import vm from 'node:vm';
 import { Store, createApiServer, type KubeObject } from '../src/sandbox/api/index';
 
 export type { BenchResult } from './types';
-import type { BenchResult } from './types';
+import { runStandalone, type BenchResult } from './types';
 
 const NAMESPACES = 50;
 const DEPLOYMENTS = 5000;
@@ -397,17 +397,4 @@ export async function run(): Promise<BenchResult[]> {
   return results;
 }
 
-if (require.main === module) {
-  run()
-    .then((rows) => {
-      const w = Math.max(...rows.map((r) => r.name.length));
-      for (const r of rows) {
-        const ref = r.reference ? `  vs ${r.reference.name}: ${r.reference.value} (${r.ratio}x)` : '';
-        console.log(`${r.name.padEnd(w)}  ${String(r.value).padStart(8)} ${r.unit.padEnd(3)} ${r.goal ? `goal ${r.goal}` : ''}${ref}${r.notes ? `  (${r.notes})` : ''}`);
-      }
-    })
-    .catch((err) => {
-      console.error(err);
-      process.exit(1);
-    });
-}
+if (require.main === module) runStandalone(run);
