@@ -164,6 +164,11 @@ describe('rollout dashboard in the workbench', function () {
     const page = w.page;
     // Start the canary as a user does: the palette's multi-step Start Rollout.
     await extensionReady(w);
+    // A dashboard restored by the previous test's reload takes focus when its webview finishes loading,
+    // which closes an open QuickPick: let it finish first.
+    if ((await page.locator('.tabs-container .tab', { hasText: 'Rollout: checkout → staging' }).count()) > 0) {
+      await dashboard(page, 'checkout', 'staging');
+    }
     await w.runCommand('Kube Delivery: Start Rollout');
     const pick = (label: string) => pickItem(page, label);
     await pick('checkout');
