@@ -18,7 +18,8 @@ export type Effect = { id: string } & (
   | { kind: 'route'; weights: Weights; stageMax: number }
   /** istio: re-read stable's pod-template-hash after stable changed and re-point the stable subset. */
   | { kind: 'refreshStable' }
-  | { kind: 'startTest'; test: string; stage: number; job: string }
+  /** attempt > 1: a re-run asked for by a human (a new Job; earlier attempts stay recorded). */
+  | { kind: 'startTest'; test: string; stage: number; job: string; attempt?: number }
   | { kind: 'finishTest'; test: string; stage: number; job: string; outcome: 'passed' | 'failed' | 'timedOut' }
   | { kind: 'measure'; stage: number; check: number }
   /** blueGreen: point the active Service at a colour, in one write. */

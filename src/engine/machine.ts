@@ -11,7 +11,7 @@ import { checkVerdict, metricsOf, nextCheckAt } from './analysis';
 import type { Effect, EffectError, EffectResult } from './effects';
 import { rolloutStatus, type Facts } from './facts';
 import type { Plan, PlanStage } from './plan';
-import { isTerminal, type RunRecord, type StepName } from './record';
+import { isTerminal, type RequestAction, type RunRecord, type StepName } from './record';
 import type { GateKind, Measurement, RolloutAction, RolloutEvent, TestRun } from './snapshot';
 import { CANARY_ONLY, STABLE_ONLY, actualFromReady, formatWeights, replicaSplit, sameWeights } from './weights';
 
@@ -108,7 +108,9 @@ export function startRollback(rec: RunRecord, now: number, outcome: NonNullable<
     if (p.kind === 'scale' && p.replicas === 0 && p.deployment === rec.stable?.activeDeployment) applied = { ...applied, oldScaled: '0' };
   }
   const journal = p ? rec.journal.map((j) => (j.id === p.id ? { ...j, status: 'failed' as const, note: 'dropped by rollback' } : j)) : rec.journal;
-  let r = goto(rec, 'rollbackRoute', now, { outcome, phase: 'progressing', reason: `rolling back: ${outcome.reason}`, stageTimes, paused: false, pending: undefined, applied, journal });
+  // A re-run asked for but not started yet never starts once the run rolls back.
+  const tests = rec.tests.some((t) => t.status === 'pending') ? rec.tests.map((t) => (t.status === 'pending' ? { ...t, status: 'failed' as const, message: 'not started: the run rolled back first' } : t)) : rec.tests;
+  let r = goto(rec, 'rollbackRoute', now, { outcome, phase: 'progressing', reason: `rolling back: ${outcome.reason}`, stageTimes, paused: false, pending: undefined, applied, journal, tests });
   r = event(r, now, outcome.phase === 'aborted' ? 'Aborted' : 'RollingBack', outcome.reason, 'Warning');
   return r;
 }
@@ -186,6 +188,10 @@ export function decide(plan: Plan, rec: RunRecord, facts: Facts, now: number): D
   if (rec.paused && !rec.outcome) {
     const r = rec.phase === 'paused' ? rec : { ...rec, phase: 'paused' as const, reason: `paused at stage ${rec.stage + 1}/${plan.stages.length}`, updatedAt: now };
     return { kind: 'wait', rec: r };
+  }
+  if (!rec.outcome) {
+    const rr = decideReruns(plan, rec, facts, now);
+    if (rr) return rr;
   }
   if (rec.promoteFull && !rec.outcome && ['deploy', 'ready', 'route', 'tests', 'analysis', 'gate'].includes(rec.step)) {
     // deploy/ready may be mid-way for the canary; promotion starts from the current weights safely.
@@ -377,13 +383,77 @@ export const jobName = (plan: Plan, rec: RunRecord, test: string, stage: number)
   return `${base}-${rec.runId.slice(-6)}-${stage < 0 ? 'x' : stage}`;
 };
 
+/** The latest attempt of a test in a stage: re-runs add attempts and the latest is the test's verdict. */
+export function latestAttempt(rec: RunRecord, name: string, stage: number): TestRun | undefined {
+  let best: TestRun | undefined;
+  for (const t of rec.tests) if (t.name === name && t.stage === stage && (!best || (t.attempt ?? 1) >= (best.attempt ?? 1))) best = t;
+  return best;
+}
+
+/** Steps at which a stage's tests have run and its later gates (analysis, promotion gate) are pending. */
+const RERUN_STEPS: StepName[] = ['tests', 'analysis', 'gate'];
+
+/**
+ * Re-runs (attempt > 1) in flight: start a requested one, record the verdict of a finished one. A re-run
+ * that fails while its stage is still at its analysis or gate rolls the run back like a first failure
+ * (at the tests step decideTests reads the latest attempt anyway). Undefined: nothing to do here.
+ */
+function decideReruns(plan: Plan, rec: RunRecord, facts: Facts, now: number): Decision | undefined {
+  for (const t of rec.tests) {
+    if ((t.attempt ?? 1) < 2 || !t.job) continue;
+    if (t.status === 'pending') return effect(rec, now, { kind: 'startTest', test: t.name, stage: t.stage, job: t.job, attempt: t.attempt });
+    if (t.status !== 'running') continue;
+    const job = facts.jobs[t.job];
+    if (job?.succeeded) return effect(rec, now, { kind: 'finishTest', test: t.name, stage: t.stage, job: t.job, outcome: 'passed' });
+    if (job?.failed) return effect(rec, now, { kind: 'finishTest', test: t.name, stage: t.stage, job: t.job, outcome: 'failed' });
+    if (now >= Date.parse(t.startedAt ?? iso(now)) + (plan.tests[t.name]?.timeoutMs ?? 120_000)) return effect(rec, now, { kind: 'finishTest', test: t.name, stage: t.stage, job: t.job, outcome: 'timedOut' });
+  }
+  if (rec.step === 'analysis' || rec.step === 'gate') {
+    for (const name of stageOf(plan, rec).tests) {
+      const t = latestAttempt(rec, name, rec.stage);
+      if (t && (t.attempt ?? 1) > 1 && (t.status === 'failed' || t.status === 'timedOut')) {
+        return { kind: 'update', rec: startRollback(rec, now, { phase: 'rolledBack', reason: `test ${name} re-run (attempt ${t.attempt}) ${t.status === 'timedOut' ? 'timed out' : 'failed'}${t.message ? `: ${t.message}` : ''}` }) };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Whether a test of the current stage may be re-run now, and why not. */
+export function rerunAvailability(plan: Plan, rec: RunRecord | undefined, test: string): { allowed: boolean; reason?: string } {
+  const no = (reason: string) => ({ allowed: false, reason });
+  if (!rec || isTerminal(rec.phase)) return no('no run in progress: a test can be re-run only while its run is active');
+  if (rec.outcome) return no('the run is rolling back');
+  if (rec.paused) return no('the run is paused: resume it first');
+  if (!plan.tests[test]) return no(`the pipeline defines no test '${test}' (tests: ${Object.keys(plan.tests).join(', ') || 'none'})`);
+  const stage = stageOf(plan, rec);
+  const where = `stage ${rec.stage + 1}/${plan.stages.length} (${stage.label})`;
+  if (!stage.tests.includes(test)) return no(`test '${test}' does not belong to the current ${where}, whose tests are: ${stage.tests.join(', ') || 'none'}`);
+  if (!RERUN_STEPS.includes(rec.step)) return no(`the run is past the gates of ${where} (${rec.step})`);
+  const last = latestAttempt(rec, test, rec.stage);
+  if (!last) return no(`test '${test}' has not run yet in ${where}`);
+  if (last.status === 'pending' || last.status === 'running') return no(`test '${test}' is already running (attempt ${last.attempt ?? 1})`);
+  return { allowed: true };
+}
+
+function requestRerun(plan: Plan, rec: RunRecord, test: string, actor: string, now: number): RequestOutcome {
+  const a = rerunAvailability(plan, rec, test);
+  if (!a.allowed) return { ok: false, reason: a.reason ?? 'not allowed' };
+  const attempt = (latestAttempt(rec, test, rec.stage)?.attempt ?? 1) + 1;
+  // A new deterministic name per attempt: a driver that restarts adopts the Job instead of creating two.
+  const job = `${jobName(plan, rec, test, rec.stage)}-r${attempt}`;
+  const entry: TestRun = { name: test, stage: rec.stage, status: 'pending', job, attempt };
+  const by = actor ? ` by ${actor}` : '';
+  return { ok: true, rec: event({ ...rec, tests: [...rec.tests, entry], updatedAt: now }, now, 'TestRerunRequested', `re-run of test ${test} (attempt ${attempt})${by}`) };
+}
+
 function decideTests(plan: Plan, rec: RunRecord, facts: Facts, now: number, next: () => RunRecord): Decision {
   const stage = stageOf(plan, rec);
   const stageIdx = rec.stage;
   let wakeAt: number | undefined;
   let running = 0;
   for (const name of stage.tests) {
-    const t = rec.tests.find((x) => x.name === name && x.stage === stageIdx);
+    const t = latestAttempt(rec, name, stageIdx);
     const spec = plan.tests[name];
     if (!t) return effect(rec, now, { kind: 'startTest', test: name, stage: stageIdx, job: jobName(plan, rec, name, stageIdx) });
     if (t.status === 'failed' || t.status === 'timedOut') {
@@ -428,6 +498,13 @@ function decideAnalysis(plan: Plan, rec: RunRecord, now: number, next: () => Run
 function decideGate(plan: Plan, rec: RunRecord, now: number): Decision {
   const stage = stageOf(plan, rec);
   if (rec.promoteStage === rec.stage) return { kind: 'update', rec: advance(plan, rec, now) };
+  // A re-run of one of the stage's tests is part of the stage's gates: the stage is not left on its own
+  // before the re-run's verdict is in (a human's promote still decides).
+  const inFlight = stage.tests.map((n) => latestAttempt(rec, n, rec.stage)).filter((t): t is TestRun => t !== undefined && (t.status === 'pending' || t.status === 'running'));
+  if (inFlight.length) {
+    const wakeAt = Math.min(...inFlight.map((t) => Date.parse(t.startedAt ?? iso(now)) + (plan.tests[t.name]?.timeoutMs ?? 120_000)));
+    return wait(rec, now, 'tests', `re-running ${inFlight.map((t) => `${t.name} (attempt ${t.attempt ?? 1})`).join(', ')} before leaving stage ${rec.stage + 1}/${plan.stages.length}`, wakeAt);
+  }
   const startedAt = rec.stageTimes[rec.stage]?.startedAt ?? rec.stepSince;
   const until = (stage.mode === 'auto' ? rec.stepSince : startedAt) + stage.pauseMs;
   if (stage.pauseMs > 0 && stage.mode === 'auto' && now < until) return wait(rec, now, 'pause', `pausing until ${iso(until)} before the next stage`, until);
@@ -491,17 +568,21 @@ function completeStep(plan: Plan, rec: RunRecord, e: Effect, result: EffectResul
     case 'refreshStable':
       return { ...r, applied: { ...r.applied, hash: r.image }, stable: r.stable && result.kind === 'refreshStable' ? { ...r.stable, hash: result.hash ?? r.stable.hash } : r.stable };
     case 'startTest': {
-      const t: TestRun = { name: e.test, stage: e.stage, status: 'running', job: e.job, startedAt: iso(now) };
-      return event({ ...r, tests: [...r.tests.filter((x) => !(x.name === e.test && x.stage === e.stage)), t] }, now, 'TestStarted', `test ${e.test} started as Job ${e.job}`);
+      const attempt = e.attempt ?? 1;
+      const t: TestRun = { name: e.test, stage: e.stage, status: 'running', job: e.job, startedAt: iso(now), ...(attempt > 1 ? { attempt } : {}) };
+      // Earlier attempts stay in the record; only this attempt's entry (a pending re-run) is replaced.
+      const tests = [...r.tests.filter((x) => !(x.name === e.test && x.stage === e.stage && (x.attempt ?? 1) === attempt)), t];
+      return event({ ...r, tests }, now, 'TestStarted', `test ${e.test} ${attempt > 1 ? `re-run (attempt ${attempt}) ` : ''}started as Job ${e.job}`);
     }
     case 'finishTest': {
       const extra: { logExcerpt?: string; message?: string } = result.kind === 'finishTest' ? result : {};
       const tests = r.tests.map((t) =>
-        t.name === e.test && t.stage === e.stage
+        t.name === e.test && t.stage === e.stage && t.job === e.job
           ? { ...t, status: e.outcome, finishedAt: iso(now), durationMs: now - Date.parse(t.startedAt ?? iso(now)), logExcerpt: extra.logExcerpt, message: extra.message ?? (e.outcome === 'timedOut' ? `no result within ${Math.round((plan.tests[e.test]?.timeoutMs ?? 0) / 1000)}s` : undefined) }
           : t,
       );
-      return event({ ...r, tests }, now, e.outcome === 'passed' ? 'TestPassed' : 'TestFailed', `test ${e.test} ${e.outcome}${extra.message ? `: ${extra.message}` : ''}`, e.outcome === 'passed' ? 'Normal' : 'Warning');
+      const attempt = tests.find((t) => t.job === e.job)?.attempt;
+      return event({ ...r, tests }, now, e.outcome === 'passed' ? 'TestPassed' : 'TestFailed', `test ${e.test}${attempt ? ` (attempt ${attempt})` : ''} ${e.outcome}${extra.message ? `: ${extra.message}` : ''}`, e.outcome === 'passed' ? 'Normal' : 'Warning');
     }
     case 'measure': {
       const ms: Measurement[] = result.kind === 'measure' ? result.measurements : [];
@@ -568,7 +649,8 @@ export function availability(plan: Plan, rec: RunRecord | undefined): Record<Rol
 }
 
 /** A human request, applied to the record by the driver (or directly, for abort without a driver). */
-export function request(plan: Plan, rec: RunRecord, action: Exclude<RolloutAction, 'start' | 'retry'>, actor: string, now: number): RequestOutcome {
+export function request(plan: Plan, rec: RunRecord, action: RequestAction, actor: string, now: number, test?: string): RequestOutcome {
+  if (action === 'rerunTest') return requestRerun(plan, rec, test ?? '', actor, now);
   const a = availability(plan, rec)[action];
   if (!a.allowed) return { ok: false, reason: a.reason ?? 'not allowed' };
   const by = actor ? ` by ${actor}` : '';

@@ -125,11 +125,16 @@ export interface RunRecord {
   retry?: { attempts: number; at: number; message: string };
 }
 
+/** What an observer may ask the driver for through the record. */
+export type RequestAction = Exclude<RolloutAction, 'start' | 'retry'> | 'rerunTest';
+
 export interface RolloutRequest {
   id: number;
-  action: Exclude<RolloutAction, 'start' | 'retry'>;
+  action: RequestAction;
   actor: string;
   at: number;
+  /** rerunTest: the test's name. */
+  test?: string;
 }
 
 export interface RecordDoc {

@@ -224,6 +224,38 @@ export class EngineService implements RolloutService {
     }
   }
 
+  /**
+   * Re-runs a test of the current stage as a new Job (the Testing view's "run again"). Same rules as act:
+   * a protected environment needs `confirm`, a client that may not write (restricted workspace) is
+   * refused; the request goes through the record when another client drives the run.
+   */
+  async rerunTest(target: RolloutTarget, test: string, options: ActionOptions = {}): Promise<ActionResult> {
+    const pr = makePlan(target.pipeline, target.environment);
+    if (!pr.ok) return { ok: false, code: 'invalid', message: pr.message };
+    const env = pr.plan.environment;
+    if (this.opts.canDrive === false) return { ok: false, code: 'notAllowed', message: `this client may not change the cluster (restricted workspace): re-running test '${test}' needs a trusted workspace` };
+    if (env.protected && options.confirm !== env.name) {
+      return { ok: false, code: 'needsConfirmation', message: `environment '${env.name}' is protected: confirm with its name (--confirm ${env.name}) to re-run test '${test}'` };
+    }
+    let s: Awaited<ReturnType<EngineService['session']>>;
+    try {
+      s = await this.session(target);
+    } catch (err) {
+      if (err instanceof ConnectError) return { ok: false, code: 'unreachable', message: err.message };
+      if (err instanceof PlanError) return { ok: false, code: 'invalid', message: err.message };
+      return toActError(err);
+    }
+    try {
+      const out = await s.entry.session.rerunTest(test, options.actor ?? this.opts.identity ?? 'kube-delivery');
+      if (!out.ok) return { ok: false, code: out.code, message: out.message };
+      return { ok: true, snapshot: s.entry.session.snapshot() };
+    } catch (err) {
+      return toActError(err);
+    } finally {
+      s.release();
+    }
+  }
+
   /** `after`: the environment it follows must have succeeded with this image. */
   private async checkAfter(p: Pipeline, plan: Plan, image: string): Promise<ActionResult | undefined> {
     const name = plan.environment.after;

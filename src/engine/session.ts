@@ -12,8 +12,8 @@ import { canTake, leaseObject, leaseState, releasedLease } from './lease';
 import { complete, decide, fail, newRun, request, startRollback } from './machine';
 import { LABEL, ownedLabels, type Plan } from './plan';
 import { KubeError, type KubeObject, type KubeOps, type WatchHandle } from './ports';
-import { RECORD_KEY, archive, emptyDoc, isTerminal, mergeForWrite, parseDoc, serializeDoc, type RecordDoc, type RolloutRequest, type RunRecord } from './record';
-import type { RolloutAction, RolloutSnapshot } from './snapshot';
+import { RECORD_KEY, archive, emptyDoc, isTerminal, mergeForWrite, parseDoc, serializeDoc, type RecordDoc, type RequestAction, type RunRecord } from './record';
+import type { RolloutSnapshot } from './snapshot';
 import { buildSnapshot } from './view';
 
 export const DEFAULT_LEASE_MS = 15_000;
@@ -33,7 +33,7 @@ export interface SessionOptions {
   onPersist?: (doc: RecordDoc) => void;
 }
 
-type Queued = { action: Exclude<RolloutAction, 'start' | 'retry'>; actor: string; resolve: (r: { ok: true } | { ok: false; reason: string }) => void };
+type Queued = { action: RequestAction; actor: string; test?: string; resolve: (r: { ok: true } | { ok: false; reason: string }) => void };
 
 export type ActOutcome = { ok: true } | { ok: false; code: 'notAllowed' | 'conflict' | 'unreachable' | 'forbidden' | 'notFound' | 'invalid' | 'other'; message: string };
 
@@ -466,8 +466,16 @@ export class RolloutSession {
     return { ok: true };
   }
 
-  /** promote / promoteFull / abort / pause / resume. */
-  async act(action: Exclude<RolloutAction, 'start' | 'retry'>, actor: string): Promise<ActOutcome> {
+  /**
+   * Re-runs a test of the current stage as a new Job. Like promote: the driver executes it; an observer
+   * asks through the record (the driver may live in another process).
+   */
+  rerunTest(test: string, actor: string): Promise<ActOutcome> {
+    return this.act('rerunTest', actor, test);
+  }
+
+  /** promote / promoteFull / abort / pause / resume / rerunTest. */
+  async act(action: RequestAction, actor: string, test?: string): Promise<ActOutcome> {
     await this.open();
     if (!this.driving && !this.loopRunning && this.doc.current && !isTerminal(this.doc.current.phase) && canTake(this.lease, this.me, this.clock.now()) && this.opts.canDrive !== false) {
       // Nobody live drives: this session executes the request itself (abort is always safe to run).
@@ -486,15 +494,15 @@ export class RolloutSession {
     if (this.driving) {
       if (action === 'abort') this.abortFast(actor);
       return new Promise((resolve) => {
-        this.queue.push({ action, actor, resolve: (r) => resolve(r.ok ? r : { ok: false, code: 'notAllowed', message: r.reason }) });
+        this.queue.push({ action, actor, test, resolve: (r) => resolve(r.ok ? r : { ok: false, code: 'notAllowed', message: r.reason }) });
         this.wake?.();
       });
     }
-    return this.appendRequest(action, actor);
+    return this.appendRequest(action, actor, test);
   }
 
   /** An observer's request: appended to the record for the driver to execute. */
-  private async appendRequest(action: RolloutRequest['action'], actor: string): Promise<ActOutcome> {
+  private async appendRequest(action: RequestAction, actor: string, test?: string): Promise<ActOutcome> {
     for (let attempt = 0; attempt < 20; attempt++) {
       let fresh: { doc: RecordDoc; rv?: string };
       try {
@@ -504,10 +512,10 @@ export class RolloutSession {
       }
       const cur = fresh.doc.current;
       if (!cur || isTerminal(cur.phase)) return { ok: false, code: 'notAllowed', message: 'no run in progress' };
-      const check = request(this.plan, cur, action, actor, this.clock.now());
+      const check = request(this.plan, cur, action, actor, this.clock.now(), test);
       if (!check.ok) return { ok: false, code: 'notAllowed', message: check.reason };
       const id = Math.max(cur.lastRequest, ...fresh.doc.requests.map((r) => r.id)) + 1;
-      const doc: RecordDoc = { ...fresh.doc, requests: [...fresh.doc.requests, { id, action, actor, at: this.clock.now() }] };
+      const doc: RecordDoc = { ...fresh.doc, requests: [...fresh.doc.requests, { id, action, actor, at: this.clock.now(), ...(test !== undefined ? { test } : {}) }] };
       try {
         await this.ops.replace(this.configMap(doc, fresh.rv));
         return { ok: true };
@@ -564,13 +572,13 @@ export class RolloutSession {
     const now = this.clock.now();
     for (const r of this.doc.requests) {
       if (r.id <= rec.lastRequest) continue;
-      const out = request(this.plan, rec, r.action, r.actor, now);
-      rec = out.ok ? out.rec : { ...rec, events: [...rec.events, { at: new Date(now).toISOString(), type: 'Warning', reason: 'RequestIgnored', message: `${r.action} by ${r.actor} ignored: ${out.reason}` }] };
+      const out = request(this.plan, rec, r.action, r.actor, now, r.test);
+      rec = out.ok ? out.rec : { ...rec, events: [...rec.events, { at: new Date(now).toISOString(), type: 'Warning', reason: 'RequestIgnored', message: `${r.action}${r.test ? ` ${r.test}` : ''} by ${r.actor} ignored: ${out.reason}` }] };
       rec = { ...rec, lastRequest: r.id };
       dirty = true;
     }
     for (const q of this.queue.splice(0)) {
-      const out = request(this.plan, rec, q.action, q.actor, now);
+      const out = request(this.plan, rec, q.action, q.actor, now, q.test);
       if (out.ok) {
         rec = out.rec;
         dirty = true;

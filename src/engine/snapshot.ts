@@ -81,6 +81,9 @@ export interface TestRun {
   durationMs?: number;
   message?: string;
   logExcerpt?: string;
+  /** 1-based attempt; absent for the first. A re-run (RolloutService.rerunTest) adds an entry with the
+   * next number, so every attempt of a test in a stage stays visible; the latest is the test's verdict. */
+  attempt?: number;
 }
 
 export interface TimelinePoint {

@@ -9,10 +9,11 @@ import type { Pipeline } from '../../deployfile/model';
 import type { ActionResult, RolloutService, RolloutTarget } from '../../engine/api';
 import type { RolloutAction, RolloutSnapshot } from '../../engine/snapshot';
 
-const VERBS = ['start', 'status', 'watch', 'promote', 'abort', 'pause', 'resume', 'retry'] as const;
+const VERBS = ['start', 'status', 'watch', 'promote', 'abort', 'pause', 'resume', 'retry', 'rerun-test'] as const;
 type Verb = (typeof VERBS)[number];
 
 export const ROLLOUT_HELP = `Usage: kube-delivery rollout <start|status|watch|promote|abort|pause|resume|retry> -f FILE --env ENV [options]
+       kube-delivery rollout rerun-test TEST -f FILE --env ENV [options]
 
   start      start a rollout of the pipeline's image (or --image) to the environment
   status     print the current state once
@@ -21,6 +22,7 @@ export const ROLLOUT_HELP = `Usage: kube-delivery rollout <start|status|watch|pr
   abort      send all traffic back to stable and remove the new version
   pause      stop advancing (traffic stays as it is); resume continues
   retry      start again with the image of the last failed or aborted run
+  rerun-test run TEST of the current stage again as a new Job (its verdict counts for the stage)
 
 Options:
   -f, --file FILE        deploy file (*.deploy.yaml)
@@ -54,6 +56,8 @@ export interface RolloutArgs {
   kubeconfig?: string;
   context?: string;
   confirm?: string;
+  /** rerun-test: the test's name. */
+  test?: string;
 }
 
 export function parseRolloutArgs(argv: string[]): RolloutArgs | 'help' {
@@ -112,15 +116,20 @@ export function parseRolloutArgs(argv: string[]): RolloutArgs | 'help' {
         a.full = true;
         break;
       default:
+        if (verb === 'rerun-test' && !arg.startsWith('-') && a.test === undefined) {
+          a.test = arg;
+          break;
+        }
         throw new UsageError(arg.startsWith('-') ? `unknown option '${arg}' (see kube-delivery rollout --help)` : `unexpected argument '${arg}'`);
     }
   }
+  if (verb === 'rerun-test' && !a.test) throw new UsageError('rerun-test needs the name of a test of the current stage: rerun-test TEST');
   if (!a.file) throw new UsageError('missing -f FILE (the deploy file)');
   if (!a.env) throw new UsageError('missing --env ENV');
   if (a.full && a.verb !== 'promote') throw new UsageError('--full only goes with promote');
   if (a.image && a.verb !== 'start' && a.verb !== 'retry') throw new UsageError('--image only goes with start or retry');
   if (a.stopAtGate && !a.wait && a.verb !== 'watch') throw new UsageError('--stop-at-gate needs --wait');
-  if (a.wait && (a.verb === 'status' || a.verb === 'watch' || a.verb === 'pause' || a.verb === 'resume')) throw new UsageError(`--wait does not go with ${a.verb}`);
+  if (a.wait && (a.verb === 'status' || a.verb === 'watch' || a.verb === 'pause' || a.verb === 'resume' || a.verb === 'rerun-test')) throw new UsageError(`--wait does not go with ${a.verb}`);
   return a as RolloutArgs;
 }
 
@@ -194,7 +203,7 @@ export function renderText(s: RolloutSnapshot): string {
   if (s.gate) lines.push(`  gate      ${s.gate.kind}: ${s.gate.message}`);
   const lastCheck = s.analysis.length ? s.analysis.filter((m) => m.stage === s.analysis[s.analysis.length - 1].stage && m.check === s.analysis[s.analysis.length - 1].check) : [];
   if (lastCheck.length) lines.push(`  analysis  stage ${lastCheck[0].stage + 1} check ${lastCheck[0].check}: ${lastCheck.map((m) => `${m.verdict.toUpperCase()} ${m.message}`).join(' · ')}`);
-  if (s.tests.length) lines.push(`  tests     ${s.tests.map((t) => `${t.name}@${t.stage + 1} ${t.status}${t.durationMs ? ` (${Math.round(t.durationMs / 1000)}s)` : ''}`).join(' · ')}`);
+  if (s.tests.length) lines.push(`  tests     ${s.tests.map((t) => `${t.name}@${t.stage + 1}${t.attempt ? `#${t.attempt}` : ''} ${t.status}${t.durationMs ? ` (${Math.round(t.durationMs / 1000)}s)` : ''}`).join(' · ')}`);
   const failedTest = s.tests.find((t) => t.status === 'failed' || t.status === 'timedOut');
   if (failedTest?.logExcerpt) lines.push(`  log       ${failedTest.logExcerpt.trim().split('\n').slice(-3).join(' ⏎ ')}`);
   if (s.driver) lines.push(`  driver    ${s.driver.holder}${s.driver.self ? ' (this process)' : ''}`);
@@ -317,6 +326,17 @@ async function runVerb(svc: RolloutService & { drained?: () => Promise<void> }, 
     }
     if (args.output === 'json') printer.snapshot(s);
     else io.stdout(renderText(s));
+    return ExitCode.ok;
+  }
+  if (args.verb === 'rerun-test') {
+    if (!svc.rerunTest) throw new Error('this engine cannot re-run tests');
+    const r = await svc.rerunTest(target, args.test!, { confirm: args.confirm, actor: `cli:${io.env.USER ?? 'user'}` });
+    if (!r.ok) {
+      printer.error(r.code, r.message);
+      return codeFor(r);
+    }
+    printer.snapshot(r.snapshot);
+    printer.result(ExitCode.ok, r.snapshot, `re-run of ${args.test} requested; its verdict is recorded in the run (kube-delivery rollout status)`);
     return ExitCode.ok;
   }
   if (args.verb !== 'watch') {

@@ -13,6 +13,9 @@ describe('rollout CLI arguments and output', () => {
     assert.ok(a !== 'help');
     assert.deepEqual([a.verb, a.file, a.env, a.full, a.output, a.wait], ['promote', 'x.deploy.yaml', 'staging', true, 'json', true]);
     assert.equal(parseRolloutArgs(['start', '--help']), 'help');
+    const r = parseRolloutArgs(['rerun-test', 'smoke', '-f', 'x.deploy.yaml', '--env', 'staging', '--confirm', 'staging']);
+    assert.ok(r !== 'help');
+    assert.deepEqual([r.verb, r.test, r.confirm], ['rerun-test', 'smoke', 'staging']);
   });
 
   for (const [argv, msg] of [
@@ -24,6 +27,9 @@ describe('rollout CLI arguments and output', () => {
     [['start', '-f', 'x', '--env', 'e', '--stop-at-gate'], /--stop-at-gate needs --wait/],
     [['start', '-f', 'x', '--env', 'e', '--output', 'yaml'], /--output must be text or json, got 'yaml'/],
     [['start', '-f', 'x', '--env'], /--env needs a value/],
+    [['rerun-test', '-f', 'x', '--env', 'e'], /rerun-test needs the name of a test/],
+    [['rerun-test', 'a', 'b', '-f', 'x', '--env', 'e'], /unexpected argument 'b'/],
+    [['start', 'smoke', '-f', 'x', '--env', 'e'], /unexpected argument 'smoke'/],
   ] as const) {
     it(`rejects ${argv.join(' ')}`, () => {
       assert.throws(() => parseRolloutArgs([...argv]), (e: Error) => e instanceof UsageError && msg.test(e.message) && !e.message.includes('\n'));
