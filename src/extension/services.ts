@@ -73,7 +73,7 @@ export function getClusterView(): Promise<ClusterView> {
       kubeconfigEnv: process.env.KUBECONFIG,
       home: os.homedir(),
     });
-    const loaded = await loadKubeconfig(source.paths, s.sandboxKubeconfig);
+    const loaded = await loadKubeconfig(source.paths, s.sandboxKubeconfig, { fromSetting: source.source === 'setting' });
     if (source.note) s.log.warn(source.note);
     for (const p of loaded.problems) s.log.error(`kubeconfig ${p}`);
     return { access: loaded.access, contexts: loaded.contexts, source, problems: loaded.problems };

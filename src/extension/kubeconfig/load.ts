@@ -8,11 +8,20 @@ import { mergeKubeconfigs, type ContextInfo, type KubeconfigDoc } from './resolv
 export interface LoadedKubeconfig {
   access: ClusterAccess;
   contexts: ContextInfo[];
-  /** Files that could not be read or parsed (missing files are normal and not listed). */
+  /** Files that could not be read or parsed (missing files are normal and not listed, unless named by the setting). */
   problems: string[];
 }
 
-export async function loadKubeconfig(paths: readonly string[], sandboxYaml: string | undefined): Promise<LoadedKubeconfig> {
+export interface LoadOptions {
+  /**
+   * The paths come from the kubeDelivery.kubeconfig setting: a missing file is then a problem to report
+   * (the user asked for it; in a remote window it may be a path of the user's own machine), not the
+   * normal absence of an optional ~/.kube/config.
+   */
+  fromSetting?: boolean;
+}
+
+export async function loadKubeconfig(paths: readonly string[], sandboxYaml: string | undefined, options: LoadOptions = {}): Promise<LoadedKubeconfig> {
   const YAML = await import('yaml');
   const docs: { doc: KubeconfigDoc; origin: string }[] = [];
   const problems: string[] = [];
@@ -24,6 +33,7 @@ export async function loadKubeconfig(paths: readonly string[], sandboxYaml: stri
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'ENOENT') problems.push(`${p}: ${(err as Error).message}`);
+        else if (options.fromSetting) problems.push(`${p}: no such file (named by the kubeDelivery.kubeconfig setting, read on the machine where the extension runs)`);
         return { p, text: undefined };
       }
     }),

@@ -52,4 +52,25 @@ describe('surfaces: kubeconfig resolution', () => {
     assert.match((await loadKubeconfig([file], undefined)).problems[0], /not valid YAML/);
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  it('reports a missing file named by the setting, not a missing default one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kd-kc-'));
+    const missing = path.join(dir, 'gone.yaml');
+    assert.deepEqual((await loadKubeconfig([missing], undefined)).problems, []);
+    const named = await loadKubeconfig([missing], undefined, { fromSetting: true });
+    assert.equal(named.problems.length, 1);
+    assert.match(named.problems[0], new RegExp(`^${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: no such file \\(named by the kubeDelivery\\.kubeconfig setting`));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('contributes the setting with a scope VS Code applies from user settings in a remote window', () => {
+    // code-server is always a remote window: there VS Code drops `machine` and `machine-overridable`
+    // values of the user settings file, so a code-server user's setting vanished after a reload.
+    const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+      contributes: { configuration: { properties: Record<string, { scope?: string; ignoreSync?: boolean }> } };
+    };
+    const setting = manifest.contributes.configuration.properties['kubeDelivery.kubeconfig'];
+    assert.ok(!['machine', 'machine-overridable', 'application'].includes(setting.scope ?? 'window'), `scope ${setting.scope}`);
+    assert.equal(setting.ignoreSync, true, 'a path of one machine is not synced to others');
+  });
 });
