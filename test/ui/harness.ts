@@ -4,13 +4,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { launchBrowser, startCodeServer, workbenchUrl, type CodeServer } from '../../scripts/lib/code-server.mjs';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const resultsDir = path.join(repoRoot, 'test-results', 'ui');
 /** Deadline for anything a user waits for in the workbench. */
 export const UI_TIMEOUT = 60_000;
+/** Deadline for a rollout to get somewhere: a stage with analysis takes minutes of cluster time on 2 shared cores. */
+export const ROLLOUT_TIMEOUT = 240_000;
 
 export interface WorkbenchOptions {
   /** Folder copied to a temp workspace (default: test/fixtures/workspace). */
@@ -143,4 +145,72 @@ export function useWorkbench(opts: WorkbenchOptions = {}): () => Workbench {
     if (!wb) throw new Error('workbench not open');
     return wb;
   };
+}
+
+/**
+ * Polls a condition until it returns something truthy (returned) or the deadline passes. For conditions
+ * that have no event to wait on (a tree row's text, the cluster through its API); never a fixed sleep.
+ */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = UI_TIMEOUT): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Chooses an item of the open QuickPick by typing its label, as a keyboard user does. */
+export async function pickItem(page: Page, label: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  const byLabel = page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) });
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: byLabel }).first();
+  // Wait for the step's own items before typing (the previous step's list may still be showing).
+  await row.waitFor({ state: 'attached', timeout: UI_TIMEOUT });
+  await input.fill(label);
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused', { has: byLabel }).waitFor({ timeout: UI_TIMEOUT });
+  await input.press('Enter');
+}
+
+/**
+ * Waits until the extension is up and has read a kubeconfig that knows the deploy files' contexts: the
+ * Environments tree lists `environment` (without a known context it shows the sandbox welcome instead).
+ */
+export async function extensionReady(wb: Workbench, environment = 'staging', page: Page = wb.page): Promise<void> {
+  await wb.openViewContainer('Kube Delivery', page);
+  await page.locator('.sidebar .monaco-list-row .label-name', { hasText: new RegExp(`^${escapeRegExp(environment)}$`) }).first().waitFor({ timeout: UI_TIMEOUT });
+}
+
+/** The tree row of `pipeline` under `environment` (level 2 under the level-1 environment row), expanding it. */
+export async function pipelineRow(page: Page, environment: string, pipeline: string): Promise<Locator> {
+  const rows = page.locator('.sidebar .monaco-list-row');
+  const envRow = rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(environment)}$`) }) }).first();
+  await envRow.waitFor({ timeout: UI_TIMEOUT });
+  if ((await envRow.getAttribute('aria-expanded')) === 'false') await envRow.click();
+  return until(`row ${pipeline} under ${environment}`, async () => {
+    let inEnv = false;
+    for (const r of await rows.all()) {
+      const level = await r.getAttribute('aria-level');
+      const label = (await r.locator('.label-name').first().innerText().catch(() => '')).trim();
+      if (level === '1') inEnv = label === environment;
+      else if (inEnv && level === '2' && label === pipeline) return r;
+    }
+    return undefined;
+  });
+}
+
+/** The description (grey text) of a tree row. */
+export async function rowDescription(row: Locator): Promise<string> {
+  return (await row.locator('.label-description').first().innerText().catch(() => '')).trim();
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -12,10 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index';
-import { repoRoot, UI_TIMEOUT, useWorkbench, type Workbench } from '../harness';
-
-/** Long waits: a rollout stage with analysis takes minutes of cluster time on 2 shared cores. */
-const ROLLOUT_TIMEOUT = 240_000;
+import { extensionReady, pickItem, pipelineRow, repoRoot, ROLLOUT_TIMEOUT, UI_TIMEOUT, until, useWorkbench, type Workbench } from '../harness';
 
 function tempExamples(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ui-dash-ws-'));
@@ -39,50 +36,13 @@ async function deployment(sb: Sandbox, ns: string, name: string): Promise<{ repl
   return { replicas: d.spec.replicas ?? 1, image: d.spec.template.spec.containers[0].image };
 }
 
-/** Polls a condition (no fixed sleeps) until it holds or the deadline passes. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = ROLLOUT_TIMEOUT): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-/** Waits until the extension is up: its tree lists the environment (so its commands are in the palette). */
-async function extensionReady(wb: Workbench, environment = 'staging'): Promise<void> {
-  await wb.openViewContainer('Kube Delivery');
-  await wb.page.locator('.sidebar .monaco-list-row .label-name', { hasText: new RegExp(`^${environment}$`) }).first().waitFor({ timeout: UI_TIMEOUT });
-}
-
 /** Opens the dashboard of `pipeline` in `environment` with the tree row's inline action. */
 async function openFromTree(wb: Workbench, environment: string, pipeline: string): Promise<void> {
   const page = wb.page;
   await wb.openViewContainer('Kube Delivery');
-  const rows = page.locator('.sidebar .monaco-list-row');
-  const envRow = rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${environment}$`) }) }).first();
-  await envRow.waitFor({ timeout: UI_TIMEOUT });
-  if ((await envRow.getAttribute('aria-expanded')) === 'false') await envRow.click();
-  // The pipeline row right under the environment (level 2) with that name.
-  const pipelineRow = await until('the pipeline row under the environment', async () => {
-    const all = await rows.all();
-    let inEnv = false;
-    for (const r of all) {
-      const level = await r.getAttribute('aria-level');
-      const label = (await r.locator('.label-name').first().innerText().catch(() => '')).trim();
-      if (level === '1') inEnv = label === environment;
-      else if (inEnv && level === '2' && label === pipeline) return r;
-    }
-    return undefined;
-  }, UI_TIMEOUT);
-  await pipelineRow.hover();
-  await pipelineRow.locator('.actions .action-label[aria-label^="Open Dashboard"]').click();
+  const row = await pipelineRow(page, environment, pipeline);
+  await row.hover();
+  await row.locator('.actions .action-label[aria-label^="Open Dashboard"]').click();
   // While a live rollout re-renders its row, the click can reach the command without the row's target
   // and the command then asks with its QuickPick: answer it the way a user would.
   const tab = page.locator('.tabs-container .tab', { hasText: `Rollout: ${pipeline} → ${environment}` });
@@ -93,18 +53,6 @@ async function openFromTree(wb: Workbench, environment: string, pipeline: string
     await input.fill(`${pipeline} → ${environment}`);
     await input.press('Enter');
   }
-}
-
-/** Chooses an item of the open QuickPick by typing its label, as a keyboard user does. */
-async function pickItem(page: Page, label: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
-  // Wait for the step's own items before typing (the previous step's list may still be showing).
-  await row.waitFor({ state: 'attached', timeout: UI_TIMEOUT });
-  await input.fill(label);
-  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).waitFor({ timeout: UI_TIMEOUT });
-  await input.press('Enter');
 }
 
 async function dashboard(page: Page, pipeline: string, environment: string): Promise<FrameLocator> {
@@ -131,10 +79,9 @@ describe('rollout dashboard in the workbench', function () {
     // Twenty times real time: analysis checks scheduled every minute come every three seconds.
     sb = await startSandbox({ port: 0, speed: 20, seed: workspace, kubeconfigPath, contextName: 'sandbox' });
   });
-  // The sandbox's kubeconfig reaches the extension through KUBECONFIG, as `npm start` hands it over.
-  // (Through the kubeDelivery.kubeconfig setting it was lost after "Reload Window" in CI: a known bug,
-  // tracked in the editor-surfaces issue.)
-  const wb = useWorkbench({ label: 'dashboard', workspaceTemplate: workspace, env: { KUBECONFIG: kubeconfigPath }, settings: { 'window.restoreWindows': 'all' } });
+  // The sandbox's kubeconfig reaches the extension through the setting, which must survive the reload of
+  // the first test (settings.test.ts checks that on its own).
+  const wb = useWorkbench({ label: 'dashboard', workspaceTemplate: workspace, settings: { 'kubeDelivery.kubeconfig': kubeconfigPath, 'window.restoreWindows': 'all' } });
   after(async () => {
     await sb?.close();
     fs.rmSync(workspace, { recursive: true, force: true });
@@ -188,7 +135,7 @@ describe('rollout dashboard in the workbench', function () {
     assert.match(await text(frame, 'to-image'), /checkout:1\.8\.0/);
     // The manual stage 2 (canary 50%) is reached once stage 1's analysis passed.
     const points0 = Number(await frame.locator('[data-testid="traffic-chart"]').getAttribute('data-points'));
-    await until('stage 2 of 3 waiting for promotion', async () => /stage 2 of 3/.test(await text(frame, 'stage')) && /Waiting/.test(await text(frame, 'status')));
+    await until('stage 2 of 3 waiting for promotion', async () => /stage 2 of 3/.test(await text(frame, 'stage')) && /Waiting/.test(await text(frame, 'status')), ROLLOUT_TIMEOUT);
     assert.match(await text(frame, 'weights'), /^Actual: canary 50% · baseline 10% · stable 40%/);
     const points1 = Number(await frame.locator('[data-testid="traffic-chart"]').getAttribute('data-points'));
     assert.ok(points1 > points0, `the chart's data advanced (${points0} → ${points1} points)`);
@@ -211,8 +158,8 @@ describe('rollout dashboard in the workbench', function () {
       const stable = await deployment(sb, 'checkout-staging', 'checkout');
       // Stage 3 sends all traffic to the canary; after its check the stable Deployment runs the new image.
       return (canary?.replicas ?? 0) >= 10 || /checkout:1\.8\.0$/.test(stable?.image ?? '');
-    });
-    await until('the dashboard shows stage 3 or success', async () => /stage 3 of 3/.test(await text(frame, 'stage')) || /Succeeded/.test(await text(frame, 'status')));
+    }, ROLLOUT_TIMEOUT);
+    await until('the dashboard shows stage 3 or success', async () => /stage 3 of 3/.test(await text(frame, 'stage')) || /Succeeded/.test(await text(frame, 'status')), ROLLOUT_TIMEOUT);
   });
 
   it('a failing canary shows the failed check with its value against the threshold', async () => {
@@ -231,13 +178,13 @@ describe('rollout dashboard in the workbench', function () {
     await openFromTree(w, 'staging', 'search');
     const frame = await dashboard(page, 'search', 'staging');
     const failure = frame.locator('[data-testid="failed-check"]');
-    await until('the failed check', async () => (await failure.isVisible()) && (await failure.innerText()));
+    await until('the failed check', async () => (await failure.isVisible()) && (await failure.innerText()), ROLLOUT_TIMEOUT);
     const line = await failure.innerText();
     assert.match(line, /success rate (\d+(\.\d+)?)% against threshold ≥ 99%/);
     const measured = Number(/success rate (\d+(?:\.\d+)?)%/.exec(line)![1]);
     assert.ok(measured < 99, `measured ${measured}% is below the threshold`);
     const row = frame.locator('[data-testid="checks"] tr[data-verdict="fail"]').first();
     assert.match(await row.innerText(), /FAIL/);
-    await until('rolled back', async () => /Rolled back|Failed/.test(await text(frame, 'status')));
+    await until('rolled back', async () => /Rolled back|Failed/.test(await text(frame, 'status')), ROLLOUT_TIMEOUT);
   });
 });

@@ -12,24 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index';
-import { repoRoot, UI_TIMEOUT, useWorkbench, type Workbench } from '../harness';
-
-const ROLLOUT_TIMEOUT = 240_000;
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = ROLLOUT_TIMEOUT): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import { pipelineRow, repoRoot, ROLLOUT_TIMEOUT, rowDescription, UI_TIMEOUT, until, useWorkbench, type Workbench } from '../harness';
 
 async function stableImage(sb: Sandbox, ns: string, name: string): Promise<string | undefined> {
   const res = await fetch(`${sb.url}/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
@@ -43,32 +26,10 @@ async function deploymentExists(sb: Sandbox, ns: string, name: string): Promise<
   return res.ok;
 }
 
-/** The tree row of `pipeline` under `environment` (level 2 under the level-1 environment row). */
-async function pipelineRow(page: Page, environment: string, pipeline: string): Promise<Locator> {
-  const rows = page.locator('.sidebar .monaco-list-row');
-  const envRow = rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${environment}$`) }) }).first();
-  await envRow.waitFor({ timeout: UI_TIMEOUT });
-  if ((await envRow.getAttribute('aria-expanded')) === 'false') await envRow.click();
-  return until(`row ${pipeline} under ${environment}`, async () => {
-    let inEnv = false;
-    for (const r of await rows.all()) {
-      const level = await r.getAttribute('aria-level');
-      const label = (await r.locator('.label-name').first().innerText().catch(() => '')).trim();
-      if (level === '1') inEnv = label === environment;
-      else if (inEnv && level === '2' && label === pipeline) return r;
-    }
-    return undefined;
-  }, UI_TIMEOUT);
-}
-
-async function description(row: Locator): Promise<string> {
-  return (await row.locator('.label-description').first().innerText().catch(() => '')).trim();
-}
-
 /** Waits until the row's description matches, returning every distinct description seen on the way. */
 async function waitDescription(page: Page, env: string, pipeline: string, re: RegExp, seen: string[] = [], timeoutMs = ROLLOUT_TIMEOUT): Promise<string[]> {
   await until(`${pipeline} in ${env}: description ${re}`, async () => {
-    const d = await description(await pipelineRow(page, env, pipeline));
+    const d = await rowDescription(await pipelineRow(page, env, pipeline));
     if (d && seen.at(-1) !== d) seen.push(d);
     return re.test(d);
   }, timeoutMs);
@@ -142,7 +103,7 @@ describe('Environments tree in the workbench', function () {
     }, UI_TIMEOUT);
     for (const p of ['hello', 'checkout', 'payments', 'search', 'profile']) assert.ok(labels.includes(p), `${p} in ${labels.join(', ')}`);
     const row = await pipelineRow(w.page, 'staging', 'checkout');
-    await until('checkout status', async () => /no rollout yet|idle|healthy/.test(await description(row)), UI_TIMEOUT);
+    await until('checkout status', async () => /no rollout yet|idle|healthy/.test(await rowDescription(row)));
     await w.screenshot('surfaces-tree');
   });
 
@@ -190,7 +151,7 @@ describe('Environments tree in the workbench', function () {
     if (!shown) await w.openViewContainer('Kube Delivery', other);
     const seenOther = await waitDescription(other, 'staging', 'checkout', /stage \d+\/\d+/);
     assert.ok(seenOther.length >= 1);
-    await until('canary exists', async () => deploymentExists(sb, 'checkout-staging', 'checkout-canary'));
+    await until('canary exists', async () => deploymentExists(sb, 'checkout-staging', 'checkout-canary'), ROLLOUT_TIMEOUT);
     await inlineAction(await pipelineRow(other, 'staging', 'checkout'), 'Abort Rollout');
     await waitDescription(other, 'staging', 'checkout', /aborted/i);
     await waitDescription(page, 'staging', 'checkout', /aborted/i);
