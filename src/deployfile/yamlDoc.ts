@@ -3,17 +3,73 @@
 // (2) duplicate keys are reported at the second key with a pointer to the first, and (3) alias
 // expansion is bounded by a node budget: a "billion laughs" document costs a few thousand steps and
 // yields one diagnostic instead of hanging the editor.
-import { parseAllDocuments, isAlias, isMap, isScalar, isSeq, isPair, type Document, type Node, type Alias } from 'yaml';
-import type { Diagnostic, Range } from './model';
+import { Composer, isAlias, isMap, isScalar, isSeq, isPair, type Document, type Node, type Alias } from 'yaml';
+import type { Diagnostic, Position, Range } from './model';
 import { escapeSegment } from './ranges';
+import { Parser } from './cstParser';
 
 export interface NodeRanges {
   /** Range of the key, for mapping values. */
-  key?: Range;
+  readonly key?: Range;
   /** Range of the value (for a collection: the whole block). */
-  value: Range;
+  readonly value: Range;
   /** For mappings: the keys in source order (completion and outline use it). */
   keys?: string[];
+}
+
+/**
+ * Offset → line/character for one chunk of text. A document has a few hundred nodes but a check
+ * reads the ranges of a few dozen, so ranges are kept as offsets and converted when first read.
+ */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(private readonly length: number, text: string) {
+    // Our own line index: the yaml LineCounter misses newlines inside some error tokens.
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+
+  position(offset: number): Position {
+    const o = Math.max(0, Math.min(offset, this.length));
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: o - starts[lo] };
+  }
+
+  range(start: number, end: number): Range {
+    return { start: this.position(start), end: this.position(Math.max(start, end)) };
+  }
+}
+
+/** NodeRanges kept as offsets; each Range is made on first read and then shared. */
+class OffsetRanges implements NodeRanges {
+  keys?: string[];
+  private keyRange?: Range;
+  private valueRange?: Range;
+
+  constructor(
+    private readonly lines: LineIndex,
+    /** -1 when the node has no key (list items, the root). */
+    private readonly keyStart: number,
+    private readonly keyEnd: number,
+    private readonly valueStart: number,
+    private readonly valueEnd: number,
+  ) {}
+
+  get key(): Range | undefined {
+    if (this.keyStart < 0) return undefined;
+    return (this.keyRange ??= this.lines.range(this.keyStart, this.keyEnd));
+  }
+
+  get value(): Range {
+    return (this.valueRange ??= this.lines.range(this.valueStart, this.valueEnd));
+  }
 }
 
 export interface RawDocument {
@@ -30,6 +86,9 @@ export interface RawDocument {
   empty: boolean;
 }
 
+// Duplicate keys are reported by the walker (KD002/KD112, with the first key's line).
+const COMPOSE_OPTIONS = { uniqueKeys: false, keepSourceTokens: false } as const;
+
 /** Upper bound on nodes produced by expanding aliases in one document. */
 export const ALIAS_NODE_BUDGET = 10_000;
 const MAX_DEPTH = 200;
@@ -43,20 +102,16 @@ class Walker {
 
   constructor(
     private readonly doc: Document,
-    private readonly toRange: (start: number, end: number) => Range,
+    private readonly lines: LineIndex,
     private readonly testsPointer: string,
   ) {}
 
-  nodeRange(node: Node | null | undefined, fallback: Range): Range {
-    const r = node?.range;
-    return r ? this.toRange(r[0], r[1]) : fallback;
-  }
-
   /**
-   * Converts `node` to a plain value, recording ranges under `path`. Inside an alias expansion
+   * Converts `node` to a plain value, recording ranges under `path`; [hereStart, hereEnd) is the
+   * node's place (or its parent's when the node has no range). Inside an alias expansion
    * (`viaAlias`), ranges are not recorded: errors inside point at the alias itself.
    */
-  walk(node: Node | null | undefined, path: string, here: Range, depth: number, viaAlias: boolean): unknown {
+  walk(node: Node | null | undefined, path: string, hereStart: number, hereEnd: number, depth: number, viaAlias: boolean): unknown {
     if (node == null) return null;
     if (viaAlias) {
       if (--this.aliasBudget < 0) {
@@ -68,49 +123,50 @@ class Walker {
       this.tooDeep = true;
       return null;
     }
-    if (isAlias(node)) {
-      const target = (node as Alias).resolve(this.doc);
-      if (!target) return null;
-      if (this.aliasExhausted) return null;
-      return this.walk(target as Node, path, here, depth + 1, true);
-    }
     if (isScalar(node)) return node.value ?? null;
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
-      const firstKeyAt = new Map<string, Range>();
+      // First occurrence of each key: its start offset (for "first on line N").
+      const firstKeyAt = new Map<string, number>();
       const keys: string[] = [];
-      if (!viaAlias) this.set(path, { value: here, keys });
-      const merges: Node[] = [];
+      if (!viaAlias) this.set(path, new OffsetRanges(this.lines, -1, 0, hereStart, hereEnd), keys);
+      let merges: Node[] | undefined;
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyNode = pair.key as Node | null;
-        const keyRange = this.nodeRange(keyNode, here);
+        const kr = keyNode?.range;
+        const keyStart = kr ? kr[0] : hereStart;
+        const keyEnd = kr ? kr[1] : hereEnd;
         let key: string;
         if (keyNode == null) key = '';
         else if (isScalar(keyNode)) key = keyNode.value == null ? '' : String(keyNode.value);
         else key = String(keyNode);
         if (key === '<<' && !viaAlias && isScalar(keyNode) && keyNode.source === '<<') {
-          if (pair.value) merges.push(pair.value as Node);
+          if (pair.value) (merges ??= []).push(pair.value as Node);
           continue;
         }
         const valueNode = pair.value as Node | null;
         const childPath = `${path}/${escapeSegment(key)}`;
-        const valueRange = valueNode?.range ? this.toRange(valueNode.range[0], valueNode.range[1]) : { start: keyRange.end, end: keyRange.end };
+        const vr = valueNode?.range;
+        // A key without a value: the value sits at the end of the key.
+        const valueStart = vr ? vr[0] : Math.max(keyStart, keyEnd);
+        const valueEnd = vr ? vr[1] : valueStart;
         const first = firstKeyAt.get(key);
-        if (first) {
-          if (!viaAlias) this.duplicate(key, path, keyRange, first);
+        if (first !== undefined) {
+          if (!viaAlias) this.duplicate(key, path, this.lines.range(keyStart, keyEnd), this.lines.position(first).line);
           continue;
         }
-        firstKeyAt.set(key, keyRange);
+        firstKeyAt.set(key, keyStart);
         keys.push(key);
-        if (!viaAlias) this.set(childPath, { key: keyRange, value: valueRange });
-        out[key] = this.walk(valueNode, childPath, valueRange, depth + 1, viaAlias);
+        if (!viaAlias) this.set(childPath, new OffsetRanges(this.lines, keyStart, keyEnd, valueStart, valueEnd));
+        out[key] = this.walk(valueNode, childPath, valueStart, valueEnd, depth + 1, viaAlias);
       }
       // `<<: *defaults` merges keys the map does not set itself (YAML 1.1 merge keys, common in k8s files).
-      for (const m of merges) {
+      for (const m of merges ?? []) {
         const sources = isSeq(m) ? (m.items as Node[]) : [m];
         for (const s of sources) {
-          const v = this.walk(s, path, this.nodeRange(s, here), depth + 1, true);
+          const r = s?.range;
+          const v = this.walk(s, path, r ? r[0] : hereStart, r ? r[1] : hereEnd, depth + 1, true);
           if (v && typeof v === 'object' && !Array.isArray(v)) {
             for (const [k, x] of Object.entries(v)) if (!(k in out)) out[k] = x;
           }
@@ -120,30 +176,41 @@ class Walker {
     }
     if (isSeq(node)) {
       const out: unknown[] = [];
-      if (!viaAlias) this.set(path, { value: here });
-      node.items.forEach((item, i) => {
-        const itemNode = item as Node | null;
+      if (!viaAlias) this.set(path, new OffsetRanges(this.lines, -1, 0, hereStart, hereEnd));
+      const items = node.items as (Node | null)[];
+      for (let i = 0; i < items.length; i++) {
+        const itemNode = items[i];
         const childPath = `${path}/${i}`;
-        const r = this.nodeRange(itemNode, here);
-        if (!viaAlias) this.set(childPath, { value: r });
-        out.push(this.walk(itemNode, childPath, r, depth + 1, viaAlias));
-      });
+        const r = itemNode?.range;
+        const start = r ? r[0] : hereStart;
+        const end = r ? r[1] : hereEnd;
+        if (!viaAlias) this.set(childPath, new OffsetRanges(this.lines, -1, 0, start, end));
+        out.push(this.walk(itemNode, childPath, start, end, depth + 1, viaAlias));
+      }
       return out;
+    }
+    if (isAlias(node)) {
+      const target = (node as Alias).resolve(this.doc);
+      if (!target) return null;
+      if (this.aliasExhausted) return null;
+      return this.walk(target as Node, path, hereStart, hereEnd, depth + 1, true);
     }
     return null;
   }
 
-  private set(path: string, ranges: NodeRanges): void {
+  /** The first node recorded at a path keeps its ranges (a later one at the same path only adds keys). */
+  private set(path: string, ranges: OffsetRanges, keys?: string[]): void {
     const existing = this.nodes.get(path);
     if (existing) {
-      if (ranges.keys) existing.keys = ranges.keys;
+      if (keys) existing.keys = keys;
       return;
     }
+    if (keys) ranges.keys = keys;
     this.nodes.set(path, ranges);
   }
 
-  private duplicate(key: string, mapPath: string, at: Range, first: Range): void {
-    const firstLine = first.start.line + 1;
+  private duplicate(key: string, mapPath: string, at: Range, firstLine0: number): void {
+    const firstLine = firstLine0 + 1;
     if (mapPath === this.testsPointer) {
       this.diagnostics.push({ code: 'KD112', severity: 'error', message: `test \`${key}\` is defined twice (first on line ${firstLine}); give each test its own name`, range: at });
     } else {
@@ -166,35 +233,23 @@ function countLines(text: string, from: number, to: number): number {
 export function parseYamlDocuments(text: string): RawDocument[] {
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { uniqueKeys: false, prettyErrors: false, keepSourceTokens: false }) as Document.Parsed[];
-    if (!Array.isArray(docs)) docs = [];
+    // parseAllDocuments() without prettyErrors, with our faster Parser (see cstParser.ts).
+    docs = Array.from(new Composer(COMPOSE_OPTIONS).compose(new Parser().parse(text))) as Document.Parsed[];
   } catch (err) {
     // The parser has no known throwing paths left, but a deploy file must never crash the editor.
     const lines = countLines(text, 0, text.length);
     return [brokenDocument(`the YAML parser failed: ${(err as Error).message}`, lines)];
   }
-  // Our own line index: the yaml LineCounter misses newlines inside some error tokens.
-  const lineStarts = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
-  const toPos = (offset: number) => {
-    const o = Math.max(0, Math.min(offset, text.length));
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (lineStarts[mid] <= o) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: o - lineStarts[lo] };
-  };
-  const toRange = (start: number, end: number): Range => ({ start: toPos(start), end: toPos(Math.max(start, end)) });
+  const lines = new LineIndex(text.length, text);
+  const toRange = (start: number, end: number): Range => lines.range(start, end);
   const out: RawDocument[] = [];
   let prevEnd = 0;
   for (const doc of docs) {
     const [, , docEnd] = doc.range;
-    const docRange = toRange(prevEnd, docEnd);
+    const docStart = prevEnd;
+    const docRange = toRange(docStart, docEnd);
     prevEnd = docEnd;
-    const walker = new Walker(doc, toRange, '/spec/tests');
+    const walker = new Walker(doc, lines, '/spec/tests');
     const diagnostics: Diagnostic[] = [];
     let broken = false;
     for (const e of doc.errors) {
@@ -206,10 +261,12 @@ export function parseYamlDocuments(text: string): RawDocument[] {
     }
     const contents = doc.contents as Node | null;
     const empty = contents == null || (isScalar(contents) && contents.value == null && !contents.source);
-    const rootRange = contents?.range ? toRange(contents.range[0], contents.range[1]) : docRange;
+    const rootStart = contents?.range ? contents.range[0] : docStart;
+    const rootEnd = contents?.range ? contents.range[1] : docEnd;
+    const rootRange = toRange(rootStart, rootEnd);
     let value: unknown = null;
     if (!empty) {
-      value = walker.walk(contents, '', rootRange, 0, false);
+      value = walker.walk(contents, '', rootStart, rootEnd, 0, false);
       diagnostics.push(...walker.diagnostics);
       if (walker.aliasExhausted) {
         broken = true;
