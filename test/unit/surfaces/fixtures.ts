@@ -6,6 +6,9 @@ import type { ActionOptions, ActionResult, Disposable, RolloutService, RolloutTa
 import type { RolloutAction, RolloutSnapshot } from '../../../src/engine/snapshot';
 import type { Pipeline } from '../../../src/deployfile/model';
 import { parseDeployFile } from '../../../src/deployfile/parse';
+import { snapshot } from './snapshots';
+
+export { allowing, noActions, snapshot, snapshotOf } from './snapshots';
 
 export const examplesDir = path.resolve(__dirname, '../../../examples');
 
@@ -14,49 +17,6 @@ export function examplePipelines(file = 'canary-replicas.deploy.yaml'): Pipeline
   const r = parseDeployFile(fs.readFileSync(p, 'utf8'), p);
   if (!r.pipelines.length) throw new Error(`${file}: ${JSON.stringify(r.diagnostics)}`);
   return r.pipelines;
-}
-
-const noActions = (): Record<RolloutAction, { allowed: boolean; reason?: string }> => ({
-  start: { allowed: true },
-  promote: { allowed: false, reason: 'no run in progress' },
-  promoteFull: { allowed: false, reason: 'no run in progress' },
-  abort: { allowed: false, reason: 'no run in progress' },
-  pause: { allowed: false, reason: 'no run in progress' },
-  resume: { allowed: false, reason: 'no run in progress' },
-  retry: { allowed: false, reason: 'no run in progress' },
-});
-
-export function snapshot(over: Partial<RolloutSnapshot> = {}): RolloutSnapshot {
-  return {
-    pipeline: 'checkout',
-    environment: 'staging',
-    context: 'sandbox',
-    namespace: 'checkout-staging',
-    strategy: 'canary',
-    router: 'replicas',
-    seq: 1,
-    phase: 'idle',
-    reason: '',
-    updatedAt: '2026-11-26T10:00:00.000Z',
-    stage: { index: 0, count: 2 },
-    stages: [],
-    weights: { requested: { canary: 0, baseline: 0, current: 100 }, actual: { canary: 0, baseline: 0, current: 100 } },
-    versions: [{ role: 'stable', deployment: 'checkout', image: 'registry.example.com/checkout:1.7.0', desired: 10, ready: 10, updated: 10, available: 10 }],
-    analysis: [],
-    tests: [],
-    timeline: [],
-    events: [],
-    actions: noActions(),
-    history: [],
-    ...over,
-  };
-}
-
-export function allowing(...actions: RolloutAction[]): RolloutSnapshot['actions'] {
-  const a = noActions();
-  a.start = { allowed: false, reason: 'a run is in progress' };
-  for (const x of actions) a[x] = { allowed: true };
-  return a;
 }
 
 /** In-memory RolloutService: `emit` pushes a snapshot to every watcher of a target. */
