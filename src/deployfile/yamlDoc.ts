@@ -56,7 +56,7 @@ class OffsetRanges implements NodeRanges {
   constructor(
     private readonly lines: LineIndex,
     /** -1 when the node has no key (list items, the root). */
-    private readonly keyStart: number,
+    readonly keyStart: number,
     private readonly keyEnd: number,
     private readonly valueStart: number,
     private readonly valueEnd: number,
@@ -93,6 +93,9 @@ const COMPOSE_OPTIONS = { uniqueKeys: false, keepSourceTokens: false } as const;
 export const ALIAS_NODE_BUDGET = 10_000;
 const MAX_DEPTH = 200;
 
+/** Maps with more keys than this look duplicates up in a Set rather than scanning the key list. */
+const SMALL_MAP = 16;
+
 class Walker {
   aliasBudget = ALIAS_NODE_BUDGET;
   aliasExhausted = false;
@@ -108,10 +111,11 @@ class Walker {
 
   /**
    * Converts `node` to a plain value, recording ranges under `path`; [hereStart, hereEnd) is the
-   * node's place (or its parent's when the node has no range). Inside an alias expansion
-   * (`viaAlias`), ranges are not recorded: errors inside point at the alias itself.
+   * node's place (or its parent's when the node has no range). `record` is the entry the parent
+   * already made for this node (a map entry or list item); only the root has none. Inside an alias
+   * expansion (`viaAlias`), nothing is recorded: errors inside point at the alias itself.
    */
-  walk(node: Node | null | undefined, path: string, hereStart: number, hereEnd: number, depth: number, viaAlias: boolean): unknown {
+  walk(node: Node | null | undefined, path: string, hereStart: number, hereEnd: number, depth: number, viaAlias: boolean, record?: OffsetRanges): unknown {
     if (node == null) return null;
     if (viaAlias) {
       if (--this.aliasBudget < 0) {
@@ -126,10 +130,10 @@ class Walker {
     if (isScalar(node)) return node.value ?? null;
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
-      // First occurrence of each key: its start offset (for "first on line N").
-      const firstKeyAt = new Map<string, number>();
+      // Keys in source order, first occurrence only; `seen` takes over from scanning `keys` in big maps.
       const keys: string[] = [];
-      if (!viaAlias) this.set(path, new OffsetRanges(this.lines, -1, 0, hereStart, hereEnd), keys);
+      let seen: Set<string> | undefined;
+      if (!viaAlias) (record ?? this.record(path, -1, 0, hereStart, hereEnd)).keys = keys;
       let merges: Node[] | undefined;
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
@@ -147,19 +151,19 @@ class Walker {
         }
         const valueNode = pair.value as Node | null;
         const childPath = `${path}/${escapeSegment(key)}`;
+        if (seen ? seen.has(key) : keys.includes(key)) {
+          if (!viaAlias) this.duplicate(key, path, this.lines.range(keyStart, keyEnd), (this.nodes.get(childPath) as OffsetRanges).keyStart);
+          continue;
+        }
+        keys.push(key);
+        if (seen) seen.add(key);
+        else if (keys.length > SMALL_MAP) seen = new Set(keys);
         const vr = valueNode?.range;
         // A key without a value: the value sits at the end of the key.
         const valueStart = vr ? vr[0] : Math.max(keyStart, keyEnd);
         const valueEnd = vr ? vr[1] : valueStart;
-        const first = firstKeyAt.get(key);
-        if (first !== undefined) {
-          if (!viaAlias) this.duplicate(key, path, this.lines.range(keyStart, keyEnd), this.lines.position(first).line);
-          continue;
-        }
-        firstKeyAt.set(key, keyStart);
-        keys.push(key);
-        if (!viaAlias) this.set(childPath, new OffsetRanges(this.lines, keyStart, keyEnd, valueStart, valueEnd));
-        out[key] = this.walk(valueNode, childPath, valueStart, valueEnd, depth + 1, viaAlias);
+        const child = viaAlias ? undefined : this.record(childPath, keyStart, keyEnd, valueStart, valueEnd);
+        out[key] = this.walk(valueNode, childPath, valueStart, valueEnd, depth + 1, viaAlias, child);
       }
       // `<<: *defaults` merges keys the map does not set itself (YAML 1.1 merge keys, common in k8s files).
       for (const m of merges ?? []) {
@@ -176,7 +180,7 @@ class Walker {
     }
     if (isSeq(node)) {
       const out: unknown[] = [];
-      if (!viaAlias) this.set(path, new OffsetRanges(this.lines, -1, 0, hereStart, hereEnd));
+      if (!viaAlias && !record) this.record(path, -1, 0, hereStart, hereEnd);
       const items = node.items as (Node | null)[];
       for (let i = 0; i < items.length; i++) {
         const itemNode = items[i];
@@ -184,8 +188,8 @@ class Walker {
         const r = itemNode?.range;
         const start = r ? r[0] : hereStart;
         const end = r ? r[1] : hereEnd;
-        if (!viaAlias) this.set(childPath, new OffsetRanges(this.lines, -1, 0, start, end));
-        out.push(this.walk(itemNode, childPath, start, end, depth + 1, viaAlias));
+        const child = viaAlias ? undefined : this.record(childPath, -1, 0, start, end);
+        out.push(this.walk(itemNode, childPath, start, end, depth + 1, viaAlias, child));
       }
       return out;
     }
@@ -198,19 +202,15 @@ class Walker {
     return null;
   }
 
-  /** The first node recorded at a path keeps its ranges (a later one at the same path only adds keys). */
-  private set(path: string, ranges: OffsetRanges, keys?: string[]): void {
-    const existing = this.nodes.get(path);
-    if (existing) {
-      if (keys) existing.keys = keys;
-      return;
-    }
-    if (keys) ranges.keys = keys;
-    this.nodes.set(path, ranges);
+  /** Paths are unique (keys are unique per map, escaped segments are unambiguous): each is recorded once. */
+  private record(path: string, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number): OffsetRanges {
+    const r = new OffsetRanges(this.lines, keyStart, keyEnd, valueStart, valueEnd);
+    this.nodes.set(path, r);
+    return r;
   }
 
-  private duplicate(key: string, mapPath: string, at: Range, firstLine0: number): void {
-    const firstLine = firstLine0 + 1;
+  private duplicate(key: string, mapPath: string, at: Range, firstKeyStart: number): void {
+    const firstLine = this.lines.position(firstKeyStart).line + 1;
     if (mapPath === this.testsPointer) {
       this.diagnostics.push({ code: 'KD112', severity: 'error', message: `test \`${key}\` is defined twice (first on line ${firstLine}); give each test its own name`, range: at });
     } else {
