@@ -2,6 +2,7 @@
 // KubeErrors phrased for humans, and requests are counted (benchmarks check there is no polling).
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeError, type RequestStats } from '../engine/ports';
 import { httpError, networkError, type ClusterIdentity, type RequestDescription } from './errors';
@@ -23,6 +24,32 @@ export interface HttpRequest {
   acceptStatus?: number[];
 }
 
+export interface KubeHttpOptions {
+  /**
+   * Reads (GET: lists, gets) in flight at once; more wait their turn, and their timeout starts when they
+   * are sent. Opening 1,500 targets used to send 7,500 LISTs at once: each on a new connection, the last
+   * ones answered after their 15 s timeout, and each timeout cost a retry. Writes are never held back
+   * (an abort must not queue behind a screenful of lists), nor are watches (they stay open).
+   */
+  maxReadsInFlight?: number;
+}
+
+export const DEFAULT_MAX_READS_IN_FLIGHT = 32;
+
+interface Auth {
+  agent: http.Agent;
+  headers: Record<string, string>;
+  at: number;
+  /** What the agent's TLS settings are made of: a credentials refresh that leaves them alone keeps the agent and its connections. */
+  tls: string;
+}
+
+function tlsFingerprint(agent: http.Agent): string {
+  const o = ((agent as unknown as { options?: Record<string, unknown> }).options ?? {}) as Record<string, unknown>;
+  const pick = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'proxy'].map((k) => [k, o[k]]);
+  return createHash('sha256').update(agent.constructor.name).update(JSON.stringify(pick)).digest('hex');
+}
+
 export interface StreamHandle {
   abort(): void;
 }
@@ -30,7 +57,11 @@ export interface StreamHandle {
 export class KubeHttp {
   readonly context: string;
   readonly server: string;
-  private auth?: { agent: http.Agent; headers: Record<string, string>; at: number };
+  private auth?: Auth;
+  private authLoading?: Promise<Auth>;
+  private readsInFlight = 0;
+  private readonly waitingReads: (() => void)[] = [];
+  private readonly maxReadsInFlight: number;
   private counts: Required<RequestStats> = { total: 0, byVerb: {}, byResource: {} };
   private agents = new Set<http.Agent>();
 
@@ -38,7 +69,9 @@ export class KubeHttp {
     private readonly kc: KubeConfig,
     readonly identity: ClusterIdentity,
     private readonly now: () => number = Date.now,
+    opts: KubeHttpOptions = {},
   ) {
+    this.maxReadsInFlight = Math.max(1, opts.maxReadsInFlight ?? DEFAULT_MAX_READS_IN_FLIGHT);
     this.context = identity.context;
     this.server = identity.server.replace(/\/+$/, '');
   }
@@ -47,24 +80,55 @@ export class KubeHttp {
     return { total: this.counts.total, byVerb: { ...this.counts.byVerb }, byResource: { ...this.counts.byResource } };
   }
 
-  private async options(): Promise<{ agent: http.Agent; headers: Record<string, string> }> {
-    if (this.auth && this.now() - this.auth.at < AUTH_REFRESH_MS) return this.auth;
+  private options(): Promise<Auth> {
+    if (this.auth && this.now() - this.auth.at < AUTH_REFRESH_MS) return Promise.resolve(this.auth);
+    // One read of the credentials for every request that asks meanwhile: thousands of watches starting
+    // together each read them and each built an agent (a socket pool of its own) before.
+    this.authLoading ??= this.loadAuth().finally(() => (this.authLoading = undefined));
+    return this.authLoading;
+  }
+
+  private async loadAuth(): Promise<Auth> {
     const opts: https.RequestOptions = {};
     try {
       await this.kc.applyToHTTPSOptions(opts);
     } catch (err) {
       throw new KubeError(`cannot use the credentials of context '${this.context}': ${(err as Error).message}`, 'forbidden', 0, false);
     }
-    const agent = opts.agent as http.Agent;
-    // Reuse connections: the client-node agent does not keep them alive by default.
-    (agent as unknown as { keepAlive: boolean }).keepAlive = true;
-    (agent as unknown as { options: { keepAlive?: boolean } }).options.keepAlive = true;
-    this.agents.add(agent);
+    let agent = opts.agent as http.Agent;
+    const tls = tlsFingerprint(agent);
+    if (this.auth && this.auth.tls === tls) agent = this.auth.agent;
+    else {
+      // Reuse connections: the client-node agent does not keep them alive by default.
+      (agent as unknown as { keepAlive: boolean }).keepAlive = true;
+      (agent as unknown as { options: { keepAlive?: boolean } }).options.keepAlive = true;
+      this.agents.add(agent);
+    }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v);
     if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-    this.auth = { agent, headers, at: this.now() };
+    this.auth = { agent, headers, at: this.now(), tls };
     return this.auth;
+  }
+
+  /** Waits for a read slot; the returned function gives it back (once). */
+  private async readSlot(): Promise<() => void> {
+    if (this.readsInFlight >= this.maxReadsInFlight) await new Promise<void>((r) => this.waitingReads.push(r));
+    else this.readsInFlight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      // Hand the slot straight to the next waiter (the count stays), or free it.
+      const next = this.waitingReads.shift();
+      if (next) next();
+      else this.readsInFlight--;
+    };
+  }
+
+  /** Reads waiting for a slot and in flight (tests and diagnostics). */
+  pendingReads(): { inFlight: number; waiting: number } {
+    return { inFlight: this.readsInFlight, waiting: this.waitingReads.length };
   }
 
   url(path: string, query?: HttpRequest['query']): URL {
@@ -82,6 +146,15 @@ export class KubeHttp {
 
   /** One request; resolves with the parsed JSON (or text for non-JSON answers). */
   async request<T = unknown>(req: HttpRequest): Promise<T> {
+    const release = req.method === 'GET' ? await this.readSlot() : undefined;
+    try {
+      return await this.send<T>(req);
+    } finally {
+      release?.();
+    }
+  }
+
+  private async send<T>(req: HttpRequest): Promise<T> {
     const { agent, headers } = await this.options();
     const u = this.url(req.path, req.query);
     const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -129,9 +202,19 @@ export class KubeHttp {
 
   /**
    * A streaming GET (watch): calls onLine per newline-delimited line; onEnd(err?) once when the stream
-   * ends, fails or is aborted. The first response must arrive within connectTimeoutMs.
+   * ends, fails or is aborted. The first response must arrive within connectTimeoutMs. onOpen is called
+   * when the server accepted the watch (200), so a caller can tell a watch that could not be opened from
+   * an open one that was cut.
    */
-  stream(path: string, query: HttpRequest['query'], describe: RequestDescription, onLine: (line: string) => void, onEnd: (err?: KubeError) => void, connectTimeoutMs = DEFAULT_TIMEOUT_MS): StreamHandle {
+  stream(
+    path: string,
+    query: HttpRequest['query'],
+    describe: RequestDescription,
+    onLine: (line: string) => void,
+    onEnd: (err?: KubeError) => void,
+    connectTimeoutMs = DEFAULT_TIMEOUT_MS,
+    onOpen?: () => void,
+  ): StreamHandle {
     const ac = new AbortController();
     let ended = false;
     const end = (err?: KubeError) => {
@@ -157,6 +240,7 @@ export class KubeHttp {
             res.on('error', () => end(httpError(status, '', describe, this.identity)));
             return;
           }
+          onOpen?.();
           let buf = '';
           res.setEncoding('utf8');
           res.on('data', (c: string) => {

@@ -1,15 +1,35 @@
-// A watch-backed cache (informer): list, then watch from the list's resourceVersion; on a closed stream
-// resume from the last seen version, on 410 Expired relist and emit the difference, on errors back off
-// and retry until disposed. client-node's informer stops for good on some errors; this one never does.
+// A watch-backed cache (informer): list once, then watch from the list's resourceVersion for as long as
+// it is wanted. Only a 410 Expired (the server no longer has the history since our version) costs a
+// relist, whose difference to the cache is emitted as events. Every other end of a stream resumes the
+// watch from the last version seen (an event's or a bookmark's): the server closing it at timeoutSeconds,
+// a proxy or load balancer cutting it, a network error. A watch that cannot be re-established is reported
+// and retried with backoff, still from its version. client-node's informer stops for good on some
+// errors; this one never does until disposed.
 import { KubeError, type KubeObject, type WatchEvent, type WatchHandle } from '../engine/ports';
 import type { KubeHttp, StreamHandle } from './http';
 import { collectionPath, resourceName, type ResourceInfo } from './resources';
 
 export interface InformerOptions {
-  /** Server-side watch timeout; the informer resumes after it. */
+  /**
+   * Server-side watch timeout; the informer resumes after it. With jitter (the default) each watch asks
+   * for a random duration in [timeoutSeconds, 2 × timeoutSeconds), as client-go's reflector does, so
+   * thousands of watches started together do not all renew in the same second.
+   */
   timeoutSeconds?: number;
+  jitter?: boolean;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Random numbers in [0, 1) for the jitter (tests make it predictable). */
+  random?: () => number;
+}
+
+export const DEFAULT_WATCH_TIMEOUT_SECONDS = 300;
+
+/** The timeoutSeconds one watch request asks for. */
+export function watchTimeoutSeconds(opts: InformerOptions): number {
+  const base = opts.timeoutSeconds ?? DEFAULT_WATCH_TIMEOUT_SECONDS;
+  if (opts.jitter === false) return base;
+  return base + Math.floor((opts.random ?? Math.random)() * base);
 }
 
 export function informer(
@@ -24,12 +44,13 @@ export function informer(
   opts: InformerOptions = {},
 ): WatchHandle {
   const known = new Map<string, KubeObject>();
+  const minBackoff = opts.minBackoffMs ?? 250;
   let rv = '';
   let disposed = false;
   let stream: StreamHandle | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let backoff = opts.minBackoffMs ?? 250;
-  let quickCloses = 0;
+  let backoff = minBackoff;
+  let quickEnds = 0;
   let resolveSynced!: () => void;
   const synced = new Promise<void>((r) => (resolveSynced = r));
   const path = collectionPath(r, namespace);
@@ -41,13 +62,16 @@ export function informer(
     timer = setTimeout(fn, ms);
     timer.unref?.();
   };
-  const fail = (err: KubeError) => {
+  /** Reports a failure and tries `again` after the current backoff (doubled for next time, jittered). */
+  const retry = (err: KubeError, again: () => void) => {
     onError?.(err);
     resolveSynced();
-    const wait = backoff;
+    const wait = backoff * (0.75 + 0.5 * Math.random());
     backoff = Math.min(opts.maxBackoffMs ?? 30_000, backoff * 2);
-    later(relist, wait);
+    later(again, wait);
   };
+  /** Watch from where the cache is; only a cache that never got its first list has to list. */
+  const resume = () => (rv ? watch() : relist());
 
   async function relist(): Promise<void> {
     if (disposed) return;
@@ -55,7 +79,7 @@ export function informer(
     try {
       list = await http.request({ method: 'GET', path, query: { labelSelector }, describe: { ...describe, verb: 'list' } });
     } catch (err) {
-      return fail(err instanceof KubeError ? err : new KubeError(String(err), 'other', 0, true));
+      return retry(err instanceof KubeError ? err : new KubeError(String(err), 'other', 0, true), relist);
     }
     if (disposed) return;
     const seen = new Set<string>();
@@ -75,7 +99,7 @@ export function informer(
       }
     }
     rv = list.metadata?.resourceVersion ?? '';
-    backoff = opts.minBackoffMs ?? 250;
+    backoff = minBackoff;
     resolveSynced();
     watch();
   }
@@ -83,13 +107,15 @@ export function informer(
   function watch(): void {
     if (disposed) return;
     let expired = false;
-    let events = 0;
+    let opened = false;
+    let lines = 0;
     const startedAt = Date.now();
     stream = http.stream(
       path,
-      { watch: 'true', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: opts.timeoutSeconds ?? 300, labelSelector },
+      { watch: 'true', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: watchTimeoutSeconds(opts), labelSelector },
       describe,
       (line) => {
+        lines++;
         let ev: { type: string; object: KubeObject & { code?: number; reason?: string } };
         try {
           ev = JSON.parse(line);
@@ -104,7 +130,6 @@ export function informer(
         const o = { ...ev.object, apiVersion, kind } as KubeObject;
         if (o.metadata?.resourceVersion) rv = o.metadata.resourceVersion;
         if (ev.type === 'BOOKMARK') return;
-        events++;
         const k = keyOf(o);
         if (ev.type === 'DELETED') known.delete(k);
         else known.set(k, o);
@@ -113,12 +138,21 @@ export function informer(
       (err) => {
         stream = undefined;
         if (disposed) return;
+        // The server no longer has our version's history: only a relist can tell what changed.
         if (expired || err?.code === 410) return void relist();
-        if (err) return fail(err);
-        // A stream the server closes at once again and again: slow down instead of spinning.
-        quickCloses = events === 0 && Date.now() - startedAt < 1000 ? quickCloses + 1 : 0;
-        if (quickCloses > 3) later(watch, Math.min(5000, 100 * quickCloses));
-        else watch();
+        // The watch could not be (re)established (refused, timed out, 403, 5xx...): say so, back off.
+        if (err && !opened) return retry(err, resume);
+        // Ended by the server at timeoutSeconds, or cut (by a proxy, a network error): resume from the
+        // version we have, which costs no list. A stream closed at once again and again slows down
+        // instead of spinning.
+        quickEnds = lines === 0 && Date.now() - startedAt < 1000 ? quickEnds + 1 : 0;
+        if (quickEnds > 3) later(resume, Math.min(5000, 100 * quickEnds));
+        else resume();
+      },
+      undefined,
+      () => {
+        opened = true;
+        backoff = minBackoff;
       },
     );
   }
