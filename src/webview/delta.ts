@@ -5,31 +5,10 @@
 // when it changed. Pure functions, shared by the host (compute) and the webview (apply).
 import type { RolloutSnapshot } from '../engine/snapshot';
 import { APPEND_FIELDS, type AppendField, type SnapshotDelta } from './protocol';
+import { deepEqual } from '../common/deepEqual';
 
-/** Structural equality of JSON-like values (what snapshots are made of). */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
-    // NaN never appears in snapshots; treat it like JSON would (as null) to stay symmetric.
-    return false;
-  }
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  let count = 0;
-  for (const k in ao) {
-    if (ao[k] === undefined) continue; // absent and undefined are the same after postMessage
-    count++;
-    if (!deepEqual(ao[k], bo[k])) return false;
-  }
-  for (const k in bo) if (bo[k] !== undefined) count--;
-  return count === 0;
-}
+// Structural equality, one implementation shared with the sandbox API server (pure, browser-safe).
+export { deepEqual };
 
 /** True when `prefix` is element-wise equal to the start of `arr` (reference equality first: cheap). */
 function isPrefix(prefix: readonly unknown[], arr: readonly unknown[]): boolean {
