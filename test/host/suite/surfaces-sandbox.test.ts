@@ -28,6 +28,7 @@ describe('editor surfaces against the sandbox cluster', function () {
   let url: string;
   const checkout = (): TargetRef => ({ file: path.join(dir, 'canary-replicas.deploy.yaml'), pipeline: 'checkout-sb', environment: 'staging' });
   const hello = (environment: string): TargetRef => ({ file: path.join(dir, 'simple.deploy.yaml'), pipeline: 'hello-sb', environment });
+  const profile = (): TargetRef => ({ file: path.join(dir, 'blue-green.deploy.yaml'), pipeline: 'profile-sb', environment: 'staging' });
 
   async function get(apiPath: string): Promise<Record<string, unknown> | undefined> {
     const res = await fetch(`${url}${apiPath}`);
@@ -72,6 +73,10 @@ describe('editor surfaces against the sandbox cluster', function () {
       const file = path.join(dir, f);
       fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/(metadata:\s*\n\s+name:\s*)([a-z0-9-]+)/g, '$1$2-sb'));
     }
+    // Blue-green with a manual switch: the run waits at its gate after the preview test, so the Testing
+    // view can re-run that test for as long as it needs.
+    const bg = path.join(dir, 'blue-green.deploy.yaml');
+    fs.writeFileSync(bg, fs.readFileSync(bg, 'utf8').replace('autoPromote: true', 'autoPromote: false'));
     // A protected environment on the sandbox context, to exercise the typed confirmation for real.
     const simple = fs.readFileSync(path.join(dir, 'simple.deploy.yaml'), 'utf8');
     fs.writeFileSync(
@@ -201,6 +206,45 @@ describe('editor surfaces against the sandbox cluster', function () {
     } finally {
       api.setTrusted(undefined);
     }
+  });
+
+  it('re-running a test item in the Testing view creates a new Job and reports its verdict', async () => {
+    api.setPrompts(scriptedPrompts([{ match: /Image to release/, answer: '<default>' }]).prompts);
+    const started = await vscode.commands.executeCommand<{ ok: boolean; message?: string }>('kubeDelivery.startRollout', profile());
+    assert.equal(started.ok, true, started.message);
+    const atGate = await until('profile at its manual switch', () => {
+      const s = snapshotOf(profile());
+      return s?.phase === 'waiting' && s.gate?.kind === 'manual' ? s : undefined;
+    });
+    const first = atGate.tests.find((t) => t.name === 'preview-smoke');
+    assert.equal(first?.status, 'passed');
+    const key = targetKey(profile());
+    const item = await until('the test item', () => api.tests.findItem(key, `test/${first!.stage}/preview-smoke`), 30_000);
+    await until('its first result', () => api.tests.outcomes.get(item.id)?.outcome === 'passed', 30_000);
+
+    const cts = new vscode.CancellationTokenSource();
+    // The run profile's handler, as the Testing view calls it: it returns with the new attempt's verdict.
+    await api.tests.profile.runHandler(new vscode.TestRunRequest([item], undefined, api.tests.profile), cts.token);
+    const outcome = api.tests.outcomes.get(item.id);
+    assert.equal(outcome?.run, 'Re-run rollout tests');
+    assert.equal(outcome?.outcome, 'passed', outcome?.message);
+    assert.equal(typeof outcome?.durationMs, 'number');
+    assert.equal(item.description, 'attempt 2');
+
+    // The cluster has a second Job for the test, labelled with the run, beside the first one.
+    const second = snapshotOf(profile())!.tests.find((t) => t.name === 'preview-smoke' && t.attempt === 2);
+    assert.ok(second?.job && second.job !== first!.job, `a new Job name: ${second?.job}`);
+    const job = (await get(`/apis/batch/v1/namespaces/profile-staging/jobs/${second.job}`)) as { metadata: { labels?: Record<string, string> }; status?: { succeeded?: number } } | undefined;
+    assert.ok(job, `Job ${second.job} exists`);
+    assert.equal(job.metadata.labels?.['kube-delivery.dev/test'], 'preview-smoke');
+    assert.equal(job.metadata.labels?.['kube-delivery.dev/run'], atGate.runId);
+    assert.ok(await get(`/apis/batch/v1/namespaces/profile-staging/jobs/${first!.job}`), 'the first attempt\'s Job is still there');
+
+    // The run still waits for its human; promote it so the suite leaves nothing running.
+    assert.equal(snapshotOf(profile())?.gate?.kind, 'manual');
+    const promoted = await vscode.commands.executeCommand<{ ok: boolean; message?: string }>('kubeDelivery.promote', profile());
+    assert.equal(promoted.ok, true, promoted.message);
+    await until('profile switched', async () => (await run('profile-staging', 'profile-sb'))?.phase === 'succeeded');
   });
 
   it('Open Dashboard, Refresh and Validate work from the tree and the palette', async () => {

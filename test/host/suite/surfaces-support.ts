@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { ActionOptions, ActionResult, Disposable, RolloutService, RolloutTarget } from '../../../src/engine/api';
 import type { RolloutAction, RolloutSnapshot } from '../../../src/engine/snapshot';
 import type { SurfacesApi } from '../../../src/extension/surfaces';
+import { allowing, snapshotOf } from '../../unit/surfaces/snapshots';
 import { extensionId, waitFor } from '../util';
 
 export async function surfaces(): Promise<SurfacesApi> {
@@ -50,48 +51,10 @@ export async function clearKubeconfigSetting(): Promise<void> {
   await vscode.workspace.getConfiguration('kubeDelivery').update('kubeconfig', undefined, vscode.ConfigurationTarget.Workspace);
 }
 
-const actionsNone = (): Record<RolloutAction, { allowed: boolean; reason?: string }> => ({
-  start: { allowed: true },
-  promote: { allowed: false, reason: 'no run in progress' },
-  promoteFull: { allowed: false, reason: 'no run in progress' },
-  abort: { allowed: false, reason: 'no run in progress' },
-  pause: { allowed: false, reason: 'no run in progress' },
-  resume: { allowed: false, reason: 'no run in progress' },
-  retry: { allowed: false, reason: 'no run in progress' },
-});
-
-export function snap(target: RolloutTarget, over: Partial<RolloutSnapshot> = {}): RolloutSnapshot {
-  const env = target.pipeline.environments.find((e) => e.name === target.environment)!;
-  return {
-    pipeline: target.pipeline.name,
-    environment: target.environment,
-    context: env.context,
-    namespace: env.namespace,
-    strategy: target.pipeline.strategy.type,
-    seq: 1,
-    phase: 'idle',
-    reason: '',
-    updatedAt: new Date().toISOString(),
-    stage: { index: 0, count: target.pipeline.strategy.type === 'canary' ? target.pipeline.strategy.stages.length : 1 },
-    stages: [],
-    weights: { requested: { canary: 0, baseline: 0, current: 100 }, actual: { canary: 0, baseline: 0, current: 100 } },
-    versions: [{ role: 'stable', deployment: target.pipeline.app.deployment, image: 'registry.example.com/x:1.0.0', desired: 3, ready: 3, updated: 3, available: 3 }],
-    analysis: [],
-    tests: [],
-    timeline: [],
-    events: [],
-    actions: actionsNone(),
-    history: [],
-    ...over,
-  };
-}
-
-export function allow(...actions: RolloutAction[]): Record<RolloutAction, { allowed: boolean; reason?: string }> {
-  const a = actionsNone();
-  a.start = { allowed: false, reason: 'a run is in progress' };
-  for (const x of actions) a[x] = { allowed: true };
-  return a;
-}
+/** An idle snapshot of a target (shared with the unit tests). */
+export const snap = snapshotOf;
+/** A run in progress that allows exactly these actions. */
+export const allow = allowing;
 
 /** An in-memory engine: watch streams what `emit` pushes; act records the request. */
 export class FakeEngine implements RolloutService {
@@ -140,9 +103,16 @@ export class FakeEngine implements RolloutService {
     return { ok: true, snapshot: await this.status(t) };
   }
 
+  /** Like the engine: appends a pending attempt (the next number, a new Job name) and streams it. */
   async rerunTest(t: RolloutTarget, test: string, options?: ActionOptions): Promise<ActionResult> {
     this.acts.push({ key: `${t.pipeline.name}@${t.environment}`, action: 'rerunTest', test, options });
-    return { ok: true, snapshot: await this.status(t) };
+    const current = await this.status(t);
+    const last = current.tests.filter((x) => x.name === test).sort((a, b) => (a.attempt ?? 1) - (b.attempt ?? 1)).at(-1);
+    if (!last) return { ok: false, code: 'notAllowed', message: `test '${test}' has not run yet` };
+    const attempt = (last.attempt ?? 1) + 1;
+    const entry = { name: test, stage: last.stage, status: 'pending' as const, attempt, job: `${t.pipeline.name}-${test}-r${attempt}` };
+    const snapshot = this.emit({ file: t.pipeline.file, pipeline: t.pipeline.name, environment: t.environment }, { tests: [...current.tests, entry] });
+    return { ok: true, snapshot };
   }
 
   dispose(): void {

@@ -209,25 +209,92 @@ describe('editor surfaces (in-memory engine)', function () {
     await waitFor(() => !vscode.languages.getDiagnostics(uri).some((d) => d.source === 'Kube Delivery rollout'), 10_000, 'diagnostic cleared');
   });
 
-  it('mirrors tests and checks in the Testing view and re-runs a test Job', async () => {
+  it('mirrors tests and checks in the Testing view; re-running a test reports the new attempt when its verdict streams in', async () => {
+    const failedAt = new Date().toISOString();
+    const first = { name: 'smoke', stage: 0, status: 'failed' as const, durationMs: 1500, message: 'exit 22', job: 'checkout-smoke-0', finishedAt: failedAt };
     engine.emit(ref('staging'), {
-      phase: 'progressing',
-      tests: [{ name: 'smoke', stage: 0, status: 'failed', durationMs: 1500, message: 'exit 22' }],
+      phase: 'waiting',
+      runId: 'r-tests',
+      tests: [first],
       analysis: [{ stage: 0, check: 1, metric: 'successRate', query: 'q', value: 99.9, threshold: 99, comparator: 'min', verdict: 'pass', message: 'ok', at: new Date().toISOString() }],
     });
     const key = targetKey(ref('staging'));
     const test = await waitFor(() => api.tests.findItem(key, 'test/0/smoke'), 10_000, 'test item');
     assert.ok(api.tests.findItem(key, 'check/0/1/successRate'));
     assert.equal(test.uri?.fsPath, checkoutFile());
+    // The stream's verdict: failed, with its duration and expected against actual.
+    const streamed = await waitFor(() => api.tests.outcomes.get(test.id), 10_000, 'streamed result');
+    assert.deepEqual([streamed.outcome, streamed.durationMs, streamed.expected, streamed.actual, streamed.run], ['failed', 1500, 'Job completes successfully', 'failed: exit 22', 'Rollout results']);
+
     const before = engine.acts.length;
-    // The run profile's handler, as the Testing view calls it for this one item.
     const cts = new vscode.CancellationTokenSource();
-    await api.tests.profile.runHandler(new vscode.TestRunRequest([test], undefined, api.tests.profile), cts.token);
+    // The run profile's handler, as the Testing view calls it for this one item: it returns once the
+    // new attempt's verdict has arrived.
+    let returned = false;
+    const handled = Promise.resolve(api.tests.profile.runHandler(new vscode.TestRunRequest([test], undefined, api.tests.profile), cts.token)).then(() => (returned = true));
+    await waitFor(() => engine.acts.length > before, 10_000, 'the re-run request');
     assert.deepEqual(engine.acts.slice(before), [{ key: 'checkout@staging', action: 'rerunTest', test: 'smoke', options: { confirm: undefined } }]);
+    await waitFor(() => api.store.get(key)?.tests.some((t) => t.attempt === 2), 10_000, 'attempt 2 in the store');
+    assert.equal(returned, false, 'the run waits for the verdict of attempt 2');
+    assert.equal(api.tests.outcomes.get(test.id)?.run, 'Rollout results', 'the pending attempt is not reported by the stream');
+    engine.emit(ref('staging'), { tests: [first, { name: 'smoke', stage: 0, status: 'running', attempt: 2, job: 'checkout-smoke-r2', startedAt: new Date().toISOString() }] });
+    engine.emit(ref('staging'), { tests: [first, { name: 'smoke', stage: 0, status: 'passed', attempt: 2, job: 'checkout-smoke-r2', durationMs: 2400, finishedAt: new Date().toISOString() }] });
+    await handled;
+    const rerun = api.tests.outcomes.get(test.id)!;
+    assert.deepEqual([rerun.outcome, rerun.durationMs, rerun.run], ['passed', 2400, 'Re-run rollout tests']);
+    assert.equal(test.description, 'attempt 2');
+
+    // Attempt 3 fails: the message shows what was expected against what happened.
+    const third = api.tests.profile.runHandler(new vscode.TestRunRequest([test], undefined, api.tests.profile), cts.token);
+    await waitFor(() => api.store.get(key)?.tests.some((t) => t.attempt === 3), 10_000, 'attempt 3 in the store');
+    const tests = api.store.get(key)!.tests.filter((t) => t.attempt !== 3);
+    engine.emit(ref('staging'), { tests: [...tests, { name: 'smoke', stage: 0, status: 'failed', attempt: 3, job: 'checkout-smoke-r3', durationMs: 900, message: 'exit 7', finishedAt: new Date().toISOString() }] });
+    await third;
+    const failed = api.tests.outcomes.get(test.id)!;
+    assert.deepEqual([failed.outcome, failed.durationMs, failed.expected, failed.actual], ['failed', 900, 'Job completes successfully', 'failed: exit 7']);
+    assert.match(failed.message ?? '', /attempt 3 \(Job checkout-smoke-r3\)/);
+
     // A check cannot be re-run on demand: nothing reaches the engine.
+    const acts = engine.acts.length;
     const check = api.tests.findItem(key, 'check/0/1/successRate')!;
     await api.tests.profile.runHandler(new vscode.TestRunRequest([check], undefined, api.tests.profile), cts.token);
-    assert.equal(engine.acts.length, before + 1);
+    assert.equal(engine.acts.length, acts);
+    assert.equal(api.tests.outcomes.get(check.id)?.outcome, 'skipped');
+  });
+
+  it('re-running a test: refused with an explanation in Restricted Mode; typed confirmation in a protected environment', async () => {
+    await waitFor(() => engine.watching(ref('production')) > 0, 10_000, 'watch on checkout@production');
+    const first = { name: 'smoke', stage: 0, status: 'passed' as const, durationMs: 1000, job: 'checkout-smoke-p0', finishedAt: new Date().toISOString() };
+    engine.emit(ref('production'), { phase: 'waiting', runId: 'p-tests', tests: [first], analysis: [] });
+    const key = targetKey(ref('production'));
+    const test = await waitFor(() => api.tests.findItem(key, 'test/0/smoke'), 10_000, 'production test item');
+    const cts = new vscode.CancellationTokenSource();
+    const run = () => api.tests.profile.runHandler(new vscode.TestRunRequest([test], undefined, api.tests.profile), cts.token);
+    const before = engine.acts.length;
+
+    api.setTrusted(false);
+    try {
+      await run();
+    } finally {
+      api.setTrusted(undefined);
+    }
+    assert.equal(engine.acts.length, before, 'nothing reached the engine');
+    assert.equal(api.tests.outcomes.get(test.id)?.outcome, 'errored');
+    assert.match(api.tests.outcomes.get(test.id)?.message ?? '', /Restricted Mode/);
+
+    api.setPrompts(scriptedPrompts([{ match: /protected environment/, answer: 'prod' }]).prompts);
+    await run();
+    assert.equal(engine.acts.length, before, 'a wrong name writes nothing');
+    assert.equal(api.tests.outcomes.get(test.id)?.outcome, 'skipped');
+
+    api.setPrompts(scriptedPrompts([{ match: /protected environment/, answer: 'production' }]).prompts);
+    const handled = run();
+    await waitFor(() => api.store.get(key)?.tests.some((t) => t.attempt === 2), 10_000, 'attempt 2 in the store');
+    assert.deepEqual(engine.acts.slice(before), [{ key: 'checkout@production', action: 'rerunTest', test: 'smoke', options: { confirm: 'production' } }]);
+    engine.emit(ref('production'), { tests: [first, { name: 'smoke', stage: 0, status: 'passed', attempt: 2, job: 'checkout-smoke-r2', durationMs: 700 }] });
+    await handled;
+    assert.deepEqual([api.tests.outcomes.get(test.id)?.outcome, api.tests.outcomes.get(test.id)?.durationMs], ['passed', 700]);
+    api.setPrompts(undefined);
   });
 
   it('stops watching the pipelines of a collapsed environment (the badge keeps its own watch)', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { confirmationError, validateImage } from '../../../src/extension/model/validation';
 import { allTargets, resolveTarget, toTargetRef } from '../../../src/extension/model/targets';
 import { summarize, statusBarText } from '../../../src/extension/status/summary';
-import { resultItems } from '../../../src/extension/testing/results';
+import { finishedAttempt, resultItems } from '../../../src/extension/testing/results';
 import { examplePipelines, snapshot } from './fixtures';
 
 describe('surfaces: targets, prompts, summary, test results', () => {
@@ -57,5 +57,27 @@ describe('surfaces: targets, prompts, summary, test results', () => {
     ]);
     assert.match(items[0].message!, /curl: \(22\) 503/);
     assert.equal(items[0].durationMs, 3000);
+  });
+
+  it('shows the latest attempt of a re-run test, and finds an attempt once it has finished', () => {
+    const first = { name: 'smoke', stage: 0, status: 'failed' as const, durationMs: 3000, message: 'exit 22', job: 'checkout-smoke-0' };
+    const pending = { name: 'smoke', stage: 0, status: 'pending' as const, attempt: 2, job: 'checkout-smoke-0-r2' };
+    const s1 = snapshot({ runId: 'r1', tests: [first, pending, { name: 'e2e', stage: 0, status: 'passed', durationMs: 10 }] });
+    const items = resultItems(s1);
+    assert.deepEqual(items.map((i) => [i.id, i.outcome, i.attempt, i.job]), [
+      ['test/0/smoke', 'enqueued', 2, 'checkout-smoke-0-r2'],
+      ['test/0/e2e', 'passed', 1, undefined],
+    ]);
+    assert.equal(finishedAttempt(s1, { name: 'smoke', stage: 0, attempt: 2, job: 'checkout-smoke-0-r2' }), undefined, 'still pending');
+    assert.equal(finishedAttempt(s1, { name: 'smoke', stage: 0, attempt: 1 })?.status, 'failed');
+
+    const done = { ...pending, status: 'passed' as const, durationMs: 1200 };
+    const s2 = snapshot({ runId: 'r1', tests: [first, done] });
+    assert.equal(finishedAttempt(s2, { name: 'smoke', stage: 0, attempt: 2, job: 'checkout-smoke-0-r2' })?.durationMs, 1200);
+    assert.equal(finishedAttempt(s2, { name: 'smoke', stage: 0, attempt: 2, job: 'another-job' }), undefined, 'another Job is another attempt');
+    const [item] = resultItems(s2);
+    assert.deepEqual([item.outcome, item.durationMs, item.expected], ['passed', 1200, undefined]);
+    assert.match(item.message!, /^attempt 2 \(Job checkout-smoke-0-r2\)/);
+    assert.notEqual(item.signature, items[0].signature, 'a new verdict is reported again');
   });
 });
