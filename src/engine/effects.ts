@@ -24,6 +24,8 @@ export type Effect = { id: string } & (
   | { kind: 'measure'; stage: number; check: number }
   /** blueGreen: point the active Service at a colour, in one write. */
   | { kind: 'switch'; to: Track }
+  /** blueGreen: give the active Service back the user's own selector (after a rollback, new pods gone). */
+  | { kind: 'restoreSelector' }
   /** Remove what the run created (by label) and restore the router's own objects. */
   | { kind: 'cleanup'; reason: 'promoted' | 'rollback' }
 );

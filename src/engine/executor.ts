@@ -6,11 +6,11 @@ import { isAbsolute, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { judge, metricsOf, queryTemplate, renderQuery, sampleFromPrometheus, type Sample } from './analysis';
 import type { Effect, EffectResult } from './effects';
-import type { Facts } from './facts';
-import { stagePods } from './machine';
+import { deploymentFactsOf, rolloutStatus, type Facts } from './facts';
+import { previewActual, previewPods, stagePods } from './machine';
 import { LABEL, canaryInUserService, ownedLabels, type Plan, type Track } from './plan';
 import { KubeError, type KubeObject, type KubeOps, type ObjRef } from './ports';
-import type { RunRecord, StableInfo } from './record';
+import type { PreviewSelectors, RunRecord, StableInfo } from './record';
 import type { Measurement } from './snapshot';
 import { STABLE_ONLY, actualFromReady } from './weights';
 
@@ -73,6 +73,9 @@ export async function execute(ctx: ExecContext, e: Effect): Promise<EffectResult
     case 'switch':
       await switchService(ctx, e.to);
       return { kind: 'none' };
+    case 'restoreSelector':
+      await setSelector(ctx, ctx.rec.stable?.serviceSelector ?? {});
+      return { kind: 'none' };
     case 'cleanup':
       await cleanup(ctx, e.reason);
       return { kind: 'none' };
@@ -128,7 +131,7 @@ async function prepare(ctx: ExecContext): Promise<EffectResult> {
   const serviceSelector: Record<string, string> = svc.spec?.selector ?? {};
   let stable = stableInfo(plan, dep, serviceSelector);
   if (plan.router === 'istio') stable = { ...stable, hash: await currentHash(ops, dep) };
-  if (plan.strategy === 'blueGreen') stable = await blueGreenInfo(ctx, stable, serviceSelector);
+  if (plan.strategy === 'blueGreen') stable = await blueGreenInfo(ctx, stable, serviceSelector, events);
   return { kind: 'prepare', stable, events };
 }
 
@@ -160,7 +163,7 @@ async function currentHash(ops: KubeOps, dep: KubeObject): Promise<string | unde
   return cur?.metadata.labels?.['pod-template-hash'];
 }
 
-async function blueGreenInfo(ctx: ExecContext, stable: StableInfo, selector: Record<string, string>): Promise<StableInfo> {
+async function blueGreenInfo(ctx: ExecContext, stable: StableInfo, selector: Record<string, string>, events: string[]): Promise<StableInfo> {
   const { plan, ops } = ctx;
   const active = selector[LABEL.track];
   const activeTrack: 'stable' | 'blue' | 'green' = active === 'blue' || active === 'green' ? active : 'stable';
@@ -173,8 +176,48 @@ async function blueGreenInfo(ctx: ExecContext, stable: StableInfo, selector: Rec
     info = { ...stableInfo(plan, dep, selector), podLabels: stable.podLabels, serviceSelector: selector };
   }
   // The user's own selector (before any colour) is what a switch back to 'stable' restores.
-  return { ...info, activeTrack, idleTrack, activeDeployment, idleDeployment: `${plan.names.stable}-${idleTrack}`, replicas: Math.max(1, info.replicas) };
+  const out: StableInfo = { ...info, activeTrack, idleTrack, activeDeployment, idleDeployment: `${plan.names.stable}-${idleTrack}`, replicas: Math.max(1, info.replicas) };
+  const weight = plan.blueGreen?.previewWeight ?? 0;
+  if (weight <= 0) return out;
+  const preview = await previewSelectors(ctx, out, weight);
+  if (typeof preview === 'string') {
+    events.push(`no preview traffic: ${preview}`);
+    return out;
+  }
+  events.push(`preview: ${preview.pods} pod${preview.pods > 1 ? 's' : ''} of the new colour beside ${out.replicas} live get about ${Math.round((100 * preview.pods) / (preview.pods + out.replicas))}% of ${plan.names.service}'s traffic (previewWeight ${weight}%)`);
+  return { ...out, preview };
 }
+
+/**
+ * How the active Service can share live traffic with the new colour (no router: by pod count), or why
+ * it cannot. A Service selects by labels only, so both colours' pods need labels in common that no other
+ * pod carries: colours Kube Delivery created carry LABEL.blueGreen; the user's own Deployment carries
+ * the Service's selector, which the new colour's pods then carry too — so the Service is narrowed to the
+ * live pods' pod-template-hash outside the preview.
+ */
+async function previewSelectors(ctx: ExecContext, s: StableInfo, weight: number): Promise<PreviewSelectors | string> {
+  const { plan, ops } = ctx;
+  const pods = previewPods(s.replicas, weight);
+  if (pods < 1) return `previewWeight ${weight}% is less than one pod's share beside ${s.replicas} live pod${s.replicas > 1 ? 's' : ''} (at least ${Math.ceil((100 - weight) / weight)} live pods needed); without a traffic router the share goes by pod count`;
+  const dep = await ops.get({ ...DEPLOY, namespace: plan.namespace, name: s.activeDeployment ?? plan.names.stable });
+  if (!dep) throw notFound(`Deployment ${s.activeDeployment}`, plan.namespace, 'it disappeared while the run started');
+  if (s.activeTrack === 'stable') {
+    const user = withoutHash(s.serviceSelector);
+    if (Object.keys(user).length === 0) return `Service ${plan.names.service} has no selector`;
+    // Narrowing to the live pod-template-hash is only the same set of pods once the Deployment has rolled
+    // out (a Deployment the manifests just created has no ReplicaSet yet): wait for it, retrying.
+    const st = rolloutStatus(deploymentFactsOf(dep, plan.app.container, []), dep.metadata.name);
+    const hash = st.state === 'done' ? await currentHash(ops, dep) : undefined;
+    if (!hash) throw new KubeError(`previewWeight: waiting for Deployment ${dep.metadata.name} to finish rolling out before its Service is narrowed to the live pods (${st.state === 'done' ? 'no current ReplicaSet yet' : st.message})`, 'other', 0, true);
+    return { active: { ...user, 'pod-template-hash': hash }, preview: user, user, pods };
+  }
+  if (dep.spec?.template?.metadata?.labels?.[LABEL.blueGreen] !== plan.pipeline) {
+    return `the pods of ${dep.metadata.name} lack the label ${LABEL.blueGreen} (created by an older Kube Delivery); the next colour will have it`;
+  }
+  return { active: { ...s.serviceSelector }, preview: { [LABEL.blueGreen]: plan.pipeline }, pods };
+}
+
+const withoutHash = (sel: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(sel).filter(([k]) => k !== 'pod-template-hash'));
 
 async function createOrAdopt(ops: KubeOps, obj: KubeObject): Promise<boolean> {
   try {
@@ -254,10 +297,12 @@ async function refreshStable(ctx: ExecContext): Promise<string | undefined> {
 export function trackPodLabels(plan: Plan, s: StableInfo, track: Track): Record<string, string> {
   const base: Record<string, string> = { ...s.podLabels };
   delete base['pod-template-hash'];
-  const keepInService = plan.strategy === 'canary' && canaryInUserService(plan);
+  // Blue-green preview on the user's own Service: the new colour's pods carry its selector (see previewSelectors).
+  const keepInService = (plan.strategy === 'canary' && canaryInUserService(plan)) || (plan.strategy === 'blueGreen' && s.preview?.user !== undefined);
   if (!keepInService) for (const k of Object.keys(s.serviceSelector)) if (!k.startsWith('kube-delivery.dev/')) delete base[k];
   delete base[LABEL.track];
-  return { ...base, [LABEL.pipeline]: plan.pipeline, [LABEL.track]: track };
+  const colour: Record<string, string> = plan.strategy === 'blueGreen' ? { [LABEL.blueGreen]: plan.pipeline } : {};
+  return { ...base, ...colour, [LABEL.pipeline]: plan.pipeline, [LABEL.track]: track };
 }
 
 export function trackDeployment(plan: Plan, s: StableInfo, track: Track, name: string, image: string, replicas: number): KubeObject {
@@ -373,6 +418,12 @@ async function ensureCanaryIngress(ctx: ExecContext): Promise<void> {
 export function routerWrite(plan: Plan, rec: RunRecord, w: { canary: number; baseline: number; current: number }): { ref: ObjRef; kind: 'json' | 'merge'; body: unknown } {
   const ns = plan.namespace;
   const svc = plan.names.service;
+  if (plan.strategy === 'blueGreen') {
+    // No router: the active Service selects both colours (preview share by pod count) or the live one.
+    const pv = rec.stable?.preview;
+    if (!pv) throw invalid('internal: blue-green preview traffic without preview selectors');
+    return { ref: { ...SERVICE, namespace: ns, name: svc }, kind: 'json', body: [{ op: 'replace', path: '/spec/selector', value: w.canary > 0 ? pv.preview : pv.active }] };
+  }
   switch (plan.router) {
     case 'istio': {
       const route = [
@@ -416,6 +467,7 @@ async function route(ctx: ExecContext, w: { canary: number; baseline: number; cu
     }
     throw err;
   }
+  if (plan.strategy === 'blueGreen') return w.canary === 0 ? { ...STABLE_ONLY } : previewActual(rec, facts) ?? w;
   if (plan.router !== 'replicas') return w;
   // Replicas: honest weights from ready pods, bounded by what was just written.
   const pods = stagePods(plan, rec, w);
@@ -429,8 +481,16 @@ async function route(ctx: ExecContext, w: { canary: number; baseline: number; cu
 }
 
 async function switchService(ctx: ExecContext, to: Track): Promise<void> {
-  const { plan, ops, rec } = ctx;
-  const selector = to === 'stable' ? rec.stable?.serviceSelector ?? {} : { [LABEL.pipeline]: plan.pipeline, [LABEL.track]: to };
+  const { plan, rec } = ctx;
+  const s = rec.stable;
+  // Back to the live colour while the new one still runs: the narrowed selector when the user's own
+  // selector would also match the new colour's pods.
+  const selector = to === s?.activeTrack && s.preview ? s.preview.active : to === 'stable' ? s?.serviceSelector ?? {} : { [LABEL.pipeline]: plan.pipeline, [LABEL.track]: to };
+  await setSelector(ctx, selector);
+}
+
+async function setSelector(ctx: ExecContext, selector: Record<string, string>): Promise<void> {
+  const { plan, ops } = ctx;
   // A JSON patch replaces the whole selector in one write (a merge patch would keep the old keys).
   await ops.jsonPatch({ ...SERVICE, namespace: plan.namespace, name: plan.names.service }, [{ op: 'replace', path: '/spec/selector', value: selector }]);
 }

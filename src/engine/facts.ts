@@ -30,9 +30,22 @@ export interface JobFacts {
 export interface Facts {
   deployments: Record<string, DeploymentFacts | undefined>;
   jobs: Record<string, JobFacts | undefined>;
+  /** Pods not being deleted, per owning Deployment (they outlive a deleted Deployment for a while). */
+  pods?: Record<string, number>;
 }
 
-export const emptyFacts = (): Facts => ({ deployments: {}, jobs: {} });
+export const emptyFacts = (): Facts => ({ deployments: {}, jobs: {}, pods: {} });
+
+/** Pods per Deployment that still serve (no deletionTimestamp): what a Service may still send traffic to. */
+export function podsPerDeployment(pods: ObjLike[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of pods) {
+    if (p.metadata.deletionTimestamp) continue;
+    const d = deploymentOfPod(p);
+    if (d) out[d] = (out[d] ?? 0) + 1;
+  }
+  return out;
+}
 
 export type RolloutStatus = { state: 'done' } | { state: 'waiting'; message: string } | { state: 'error'; message: string };
 

@@ -158,6 +158,17 @@ function beginPromotion(plan: Plan, rec: RunRecord, now: number): RunRecord {
   return event(goto(rec, first, now, { stageTimes, phase: 'progressing', reason: 'promoting' }), now, 'Promoting', `promoting ${rec.image} to stable`);
 }
 
+/**
+ * A stage's gates in order: tests, analysis, then the promotion gate. A promote request for the stage
+ * skips what is left of them. `afterTests` is where the run goes once the tests passed.
+ */
+function decideStageGates(plan: Plan, rec: RunRecord, facts: Facts, now: number, afterTests: () => RunRecord): Decision {
+  if (rec.step === 'gate') return decideGate(plan, rec, now);
+  if (rec.promoteStage === rec.stage) return { kind: 'update', rec: advance(plan, rec, now) };
+  if (rec.step === 'tests') return decideTests(plan, rec, facts, now, afterTests);
+  return decideAnalysis(plan, rec, now, () => goto(rec, 'gate', now));
+}
+
 function gateAfterTests(_plan: Plan, rec: RunRecord, now: number): RunRecord {
   return goto(rec, 'analysis', now, { checks: undefined });
 }
@@ -171,7 +182,17 @@ function readyPods(plan: Plan, facts: Facts): { canary: number; baseline: number
 /** Actual weights as the router delivers them now. */
 export function actualWeights(plan: Plan, rec: RunRecord, facts: Facts): Weights {
   if (plan.strategy === 'canary' && plan.router === 'replicas' && rec.step !== 'done') return actualFromReady(readyPods(plan, facts)) ?? rec.actual;
+  if (plan.strategy === 'blueGreen' && rec.stable?.preview && previewOn(rec) && rec.applied.active === undefined && rec.step !== 'done') return previewActual(rec, facts) ?? rec.actual;
   return rec.actual;
+}
+
+/** blueGreen preview without a router: the share the active Service gives each colour, from ready pods. */
+export function previewActual(rec: RunRecord, facts: Facts): Weights | undefined {
+  const s = rec.stable;
+  if (!s?.preview) return undefined;
+  const d = facts.deployments;
+  const idleReady = Math.min(d[s.idleDeployment ?? '']?.ready ?? 0, s.preview.pods);
+  return actualFromReady({ canary: idleReady, baseline: 0, stable: d[s.activeDeployment ?? '']?.ready ?? 0 });
 }
 
 function transientWait(rec: RunRecord, now: number): Decision | undefined {
@@ -285,13 +306,9 @@ function decideCanary(plan: Plan, rec: RunRecord, facts: Facts, now: number): De
       return { kind: 'update', rec: goto(rec, 'tests', now) };
     }
     case 'tests':
-      if (rec.promoteStage === rec.stage) return { kind: 'update', rec: advance(plan, rec, now) };
-      return decideTests(plan, rec, facts, now, () => gateAfterTests(plan, rec, now));
     case 'analysis':
-      if (rec.promoteStage === rec.stage) return { kind: 'update', rec: advance(plan, rec, now) };
-      return decideAnalysis(plan, rec, now, () => goto(rec, 'gate', now));
     case 'gate':
-      return decideGate(plan, rec, now);
+      return decideStageGates(plan, rec, facts, now, () => gateAfterTests(plan, rec, now));
     case 'promoteCanaryScale': {
       const full = rec.stable?.replicas ?? 1;
       if (rec.applied.canary !== `${rec.image}@${full}`) return effect(rec, now, { kind: 'ensureTrack', track: 'canary', image: rec.image, replicas: full });
@@ -331,30 +348,65 @@ function decideCanary(plan: Plan, rec: RunRecord, facts: Facts, now: number): De
   }
 }
 
+/** blueGreen: the weights the preview stage asks for (none when preview traffic is not possible). */
+function previewWeights(plan: Plan, rec: RunRecord): Weights {
+  const w = rec.stable?.preview ? plan.blueGreen?.previewWeight ?? 0 : 0;
+  return { canary: w, baseline: 0, current: 100 - w };
+}
+
+/**
+ * Pods of the new colour that take at most `weight` percent of the traffic beside `live` pods of the live
+ * colour when a Service selects both (0: not even one pod fits under the weight).
+ */
+export function previewPods(live: number, weight: number): number {
+  if (weight <= 0 || weight >= 100) return 0;
+  return Math.floor((Math.max(1, live) * weight) / (100 - weight) + 1e-9);
+}
+
+/** Whether the preview selector (both colours) may be in place on the active Service. */
+const previewOn = (rec: RunRecord): boolean => rec.applied.route !== undefined && rec.applied.route !== key(STABLE_ONLY);
+
 function decideBlueGreen(plan: Plan, rec: RunRecord, facts: Facts, now: number): Decision {
   const s = rec.stable;
   const idle = s?.idleDeployment ?? `${plan.names.stable}-green`;
+  const idleTrack = s?.idleTrack ?? 'green';
+  const pv = s?.preview;
+  const full = s?.replicas ?? 1;
   switch (rec.step) {
     case 'prepare':
       return effect(rec, now, { kind: 'prepare' });
     case 'deploy': {
-      const want = `${rec.image}@${s?.replicas ?? 1}`;
-      if (rec.applied.idle !== want) return effect(rec, now, { kind: 'ensureTrack', track: s?.idleTrack ?? 'green', image: rec.image, replicas: s?.replicas ?? 1 });
+      // The user's own Service is narrowed to the live pods (one write) before the new colour's pods,
+      // which carry its labels, exist.
+      if (pv?.user && rec.applied.route === undefined) return effect(rec, now, { kind: 'route', weights: { ...STABLE_ONLY }, stageMax: 0 });
+      const pods = pv ? pv.pods : full;
+      if (rec.applied.idle !== `${rec.image}@${pods}`) return effect(rec, now, { kind: 'ensureTrack', track: idleTrack, image: rec.image, replicas: pods });
       return { kind: 'update', rec: goto(rec, 'ready', now) };
     }
     case 'ready':
       return waitReady(plan, rec, facts, now, [idle], () => goto(rec, 'tests', now), (m) => `new colour: ${m}`);
     case 'tests':
-      if (rec.promoteStage === rec.stage) return { kind: 'update', rec: advance(plan, rec, now) };
-      return decideTests(plan, rec, facts, now, () => gateAfterTests(plan, rec, now));
     case 'analysis':
-      if (rec.promoteStage === rec.stage) return { kind: 'update', rec: advance(plan, rec, now) };
-      return decideAnalysis(plan, rec, now, () => goto(rec, 'gate', now));
     case 'gate':
-      return decideGate(plan, rec, now);
-    case 'switch':
-      if (rec.applied.active !== s?.idleTrack) return effect(rec, now, { kind: 'switch', to: s?.idleTrack ?? 'green' });
+      return decideStageGates(plan, rec, facts, now, () => (pv ? goto(rec, 'route', now) : gateAfterTests(plan, rec, now)));
+    case 'route': {
+      const w = previewWeights(plan, rec);
+      if (pv && rec.applied.route !== key(w)) return effect(rec, now, { kind: 'route', weights: w, stageMax: w.canary });
+      return { kind: 'update', rec: gateAfterTests(plan, rec, now) };
+    }
+    case 'switch': {
+      if (rec.applied.active !== idleTrack) {
+        // Preview share back to the live colour first: the new colour must not grow while it is selected.
+        if (previewOn(rec)) return effect(rec, now, { kind: 'route', weights: { ...STABLE_ONLY }, stageMax: 0 });
+        if (rec.applied.idle !== `${rec.image}@${full}`) return effect(rec, now, { kind: 'ensureTrack', track: idleTrack, image: rec.image, replicas: full });
+        const st = rolloutStatus(facts.deployments[idle], idle);
+        const deadline = rec.stepSince + READY_TIMEOUT_MS;
+        if (st.state === 'error' || (st.state === 'waiting' && now >= deadline)) return { kind: 'update', rec: startRollback(rec, now, { phase: 'rolledBack', reason: `new colour before the switch: ${st.message}` }) };
+        if (st.state === 'waiting') return wait(rec, now, 'rolloutStatus', `new colour scaling to ${full} pods before the switch: ${st.message}`, deadline);
+        return effect(rec, now, { kind: 'switch', to: idleTrack });
+      }
       return { kind: 'update', rec: goto(rec, 'scaleDownDelay', now, { switchedAt: rec.switchedAt ?? now }) };
+    }
     case 'scaleDownDelay': {
       const until = (rec.switchedAt ?? rec.stepSince) + (plan.blueGreen?.scaleDownDelayMs ?? 0);
       if (now < until) return wait(rec, now, 'scaleDownDelay', `old colour kept until ${iso(until)} so a rollback is one write`, until);
@@ -362,15 +414,29 @@ function decideBlueGreen(plan: Plan, rec: RunRecord, facts: Facts, now: number):
       return { kind: 'update', rec: finish(rec, now, 'succeeded', `${rec.image} is live in ${plan.environment.name} (${s?.idleTrack})`) };
     }
     case 'rollbackRoute':
-      // After the switch, switching back is the one write that restores traffic.
+      // After the switch, switching back is the one write that restores traffic; before it, taking the
+      // preview share away is.
       if (rec.applied.active !== undefined && rec.applied.active !== s?.activeTrack) return effect(rec, now, { kind: 'switch', to: s?.activeTrack ?? 'stable' });
+      if (pv && previewOn(rec)) return effect(rec, now, { kind: 'route', weights: { ...STABLE_ONLY }, stageMax: 0 });
       if (rec.applied.oldScaled === '0') {
         if (rec.applied.restoredOld !== 'yes') return effect(rec, now, { kind: 'scale', deployment: s?.activeDeployment ?? plan.names.stable, replicas: s?.replicas ?? 1 });
       }
       return { kind: 'update', rec: goto(rec, 'rollbackCleanup', now) };
-    case 'rollbackCleanup':
+    case 'rollbackCleanup': {
       if (rec.applied.cleanup !== 'rollback') return effect(rec, now, { kind: 'cleanup', reason: 'rollback' });
-      return { kind: 'update', rec: finish(rec, now, rec.outcome?.phase ?? 'rolledBack', rec.outcome?.reason ?? 'rolled back') };
+      const o = rec.outcome ?? { phase: 'rolledBack' as const, reason: 'rolled back' };
+      if (pv?.user && rec.applied.route !== undefined && rec.applied.userSelector !== 'yes') {
+        // The user's selector also matches the new colour's pods: give it back once they are gone.
+        const left = facts.pods?.[idle] ?? 0;
+        if (left > 0) {
+          if (now < rec.stepSince + READY_TIMEOUT_MS) return wait(rec, now, 'rolloutStatus', `waiting for ${left} pod${left > 1 ? 's' : ''} of ${idle} to go before Service ${plan.names.service} gets its own selector back`, rec.stepSince + READY_TIMEOUT_MS);
+          const kept = Object.entries(pv.active).map(([k, v]) => `${k}=${v}`).join(',');
+          return { kind: 'update', rec: event(finish(rec, now, o.phase, o.reason), now, 'SelectorKept', `pods of ${idle} are still running after ${Math.round(READY_TIMEOUT_MS / 60_000)} min: Service ${plan.names.service} keeps the selector ${kept}; set it back to your own once they are gone`, 'Warning') };
+        }
+        return effect(rec, now, { kind: 'restoreSelector' });
+      }
+      return { kind: 'update', rec: finish(rec, now, o.phase, o.reason) };
+    }
     default:
       return { kind: 'update', rec: goto(rec, rec.outcome ? 'rollbackRoute' : 'deploy', now) };
   }
@@ -609,6 +675,8 @@ function completeStep(plan: Plan, rec: RunRecord, e: Effect, result: EffectResul
       else r = { ...r, requested: { ...STABLE_ONLY }, actual: { ...STABLE_ONLY }, timeline: [...r.timeline, { at: now, stage: r.stage, requested: { ...STABLE_ONLY }, actual: { ...STABLE_ONLY } }] };
       return event(r, now, 'Switched', `active Service ${plan.names.service} now selects ${e.to}`);
     }
+    case 'restoreSelector':
+      return event({ ...r, applied: { ...r.applied, userSelector: 'yes' } }, now, 'SelectorRestored', `Service ${plan.names.service} selects with its own selector again`);
     case 'cleanup':
       return event({ ...r, applied: { ...r.applied, cleanup: e.reason } }, now, 'CleanedUp', e.reason === 'promoted' ? 'canary objects removed' : 'objects of the failed version removed');
   }

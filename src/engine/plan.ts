@@ -11,6 +11,8 @@ export const LABEL = {
   run: 'kube-delivery.dev/run',
   test: 'kube-delivery.dev/test',
   stage: 'kube-delivery.dev/stage',
+  /** On the pods of every blue-green colour (value: the pipeline): selects both colours for preview traffic. */
+  blueGreen: 'kube-delivery.dev/blue-green',
 } as const;
 export const MANAGED_BY = 'kube-delivery';
 
@@ -169,7 +171,7 @@ function stagesOf(p: Pipeline): PlanStage[] {
   }
   if (s.type === 'blueGreen') {
     return [
-      { index: 0, weights: { canary: 0, baseline: 0, current: 100 }, mode: s.autoPromote ? 'auto' : 'manual', analysis: s.analysis, tests: s.tests, pauseMs: s.autoPromote ? s.autoPromoteDelayMs : 0, label: 'preview' },
+      { index: 0, weights: { canary: s.previewWeight, baseline: 0, current: 100 - s.previewWeight }, mode: s.autoPromote ? 'auto' : 'manual', analysis: s.analysis, tests: s.tests, pauseMs: s.autoPromote ? s.autoPromoteDelayMs : 0, label: s.previewWeight > 0 ? `preview ${s.previewWeight}%` : 'preview' },
       { index: 1, weights: { canary: 100, baseline: 0, current: 0 }, mode: 'auto', tests: [], pauseMs: 0, label: 'switch' },
     ];
   }

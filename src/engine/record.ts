@@ -52,6 +52,24 @@ export interface StableInfo {
   activeDeployment?: string;
   idleTrack?: 'blue' | 'green';
   idleDeployment?: string;
+  /** blueGreen with previewWeight: how the active Service shares live traffic before the switch. Absent
+   * when it cannot (see the Prepared events): the preview then gets no live traffic. */
+  preview?: PreviewSelectors;
+}
+
+/**
+ * Without a traffic router the active Service itself splits preview traffic by pod count: it selects
+ * both colours (`preview`) while the new colour runs `pods` pods, and only the live colour otherwise
+ * (`active`). When the live version is the user's own Deployment, its selector is first narrowed with
+ * its pod-template-hash so the new colour's pods (which carry the user's labels) get nothing outside
+ * the preview, and `user` is put back once they are gone after a rollback.
+ */
+export interface PreviewSelectors {
+  active: Record<string, string>;
+  preview: Record<string, string>;
+  user?: Record<string, string>;
+  /** Pods of the new colour during the preview. */
+  pods: number;
 }
 
 export interface TimelineEntry {

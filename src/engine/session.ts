@@ -7,7 +7,7 @@ import type { EffectError, EffectResult } from './effects';
 import type { Weights } from '../deployfile/model';
 import { sameWeights } from './weights';
 import { execute } from './executor';
-import { deploymentFactsOf, jobFactsOf, type Facts } from './facts';
+import { deploymentFactsOf, jobFactsOf, podsPerDeployment, type Facts } from './facts';
 import { canTake, leaseObject, leaseState, releasedLease } from './lease';
 import { complete, decide, fail, newRun, request, startRollback } from './machine';
 import { LABEL, ownedLabels, type Plan } from './plan';
@@ -169,7 +169,7 @@ export class RolloutSession {
     for (const d of this.deployments.values()) deployments[d.metadata.name] = deploymentFactsOf(d, this.plan.app.container, pods);
     const jobs: Facts['jobs'] = {};
     for (const j of this.jobs.values()) jobs[j.metadata.name] = jobFactsOf(j);
-    return { deployments, jobs };
+    return { deployments, jobs, pods: podsPerDeployment(pods) };
   }
 
   snapshot(): RolloutSnapshot {

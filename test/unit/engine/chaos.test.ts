@@ -7,7 +7,34 @@ import { rng } from './fake-cluster';
 import { sumOf } from '../../../src/engine/weights';
 import type { Plan } from '../../../src/engine/plan';
 
-const FILES = ['simple.deploy.yaml', 'canary-replicas.deploy.yaml', 'canary-istio.deploy.yaml', 'canary-gateway.deploy.yaml', 'blue-green.deploy.yaml'];
+const FILES = ['simple.deploy.yaml', 'canary-replicas.deploy.yaml', 'canary-istio.deploy.yaml', 'canary-gateway.deploy.yaml', 'blue-green.deploy.yaml', 'blue-green.deploy.yaml+preview'];
+/** Blue-green with a preview share (1 new pod beside 3 live = 25%) through the user's own Service. */
+const PREVIEW = 25;
+const variant = (file: string) => (file.endsWith('+preview') ? examplePipeline(file.replace('+preview', ''), (t) => t.replace('scaleDownDelay: 30s', `scaleDownDelay: 30s\n    previewWeight: ${PREVIEW}`)) : examplePipeline(file));
+
+/**
+ * The share of the user Service the new colour is set up to get (its replicas over all replicas the
+ * Service selects, by the Deployments' pod templates): stricter than ready pods, which lag behind.
+ */
+function colourShare(world: World, plan: Plan): number {
+  const ns = plan.namespace;
+  const svc = world.cluster.objects.get(`v1|Service|${ns}|${plan.names.service}`);
+  const sel: Record<string, string> = svc?.spec?.selector ?? {};
+  let idle = 0;
+  let live = 0;
+  for (const o of world.cluster.objects.values()) {
+    if (o.kind !== 'Deployment' || o.metadata.namespace !== ns) continue;
+    const l: Record<string, string> = { ...(o.spec?.template?.metadata?.labels ?? {}) };
+    // The live ReplicaSet's hash, so a selector narrowed to it counts the live pods.
+    const rs = [...world.cluster.objects.values()].find((x) => x.kind === 'ReplicaSet' && x.metadata.namespace === ns && x.metadata.labels?.['fake/owner'] === `Deployment/${o.metadata.name}`);
+    if (rs && sel['pod-template-hash'] === rs.metadata.labels?.['pod-template-hash']) l['pod-template-hash'] = sel['pod-template-hash'];
+    if (Object.keys(sel).length === 0 || !Object.entries(sel).every(([k, v]) => l[k] === v)) continue;
+    if (l['kube-delivery.dev/track'] === 'green') idle += o.spec.replicas ?? 1;
+    else live += o.spec.replicas ?? 1;
+  }
+  return idle + live === 0 ? 0 : (100 * idle) / (idle + live);
+}
+
 const IMAGES = ['', '', '', '-errors', '-crash'];
 const RUNS = Number(process.env.KD_CHAOS_RUNS ?? 100);
 
@@ -25,7 +52,7 @@ async function chaosRun(seed: number): Promise<string> {
   const r = rng(seed);
   const world = new World(seed);
   const file = FILES[seed % FILES.length];
-  const plan = planOf(examplePipeline(file));
+  const plan = planOf(variant(file));
   const image = plan.image + IMAGES[Math.floor(r() * IMAGES.length)];
   world.cluster.faults = { errorRate: r() < 0.5 ? 0.1 : 0, conflictRate: r() < 0.5 ? 0.3 : 0, cutWatchEvery: r() < 0.5 ? 5 + Math.floor(r() * 20) : undefined };
   let n = 0;
@@ -67,6 +94,14 @@ async function chaosRun(seed: number): Promise<string> {
         assert.equal(w.reduce((a, b) => a + b, 0), 100, `seed ${seed}: router weights ${w}`);
         assert.ok((w[1] ?? 0) <= stageMax, `seed ${seed}: router gives canary ${w[1]}% above ${stageMax}%`);
       }
+    }
+    if (rec && plan.strategy === 'blueGreen' && rec.switchedAt === undefined && rec.applied.active === undefined) {
+      // Before the switch the new colour never gets more than the preview share (pods of the new colour
+      // selected by the user's Service beside the live ones).
+      const max = plan.blueGreen?.previewWeight ?? 0;
+      assert.ok(snap.weights.requested.canary <= max, `seed ${seed}: preview requested ${snap.weights.requested.canary}% > ${max}%`);
+      const share = colourShare(world, plan);
+      assert.ok(share <= max + 1e-9, `seed ${seed}: the new colour serves ${share.toFixed(1)}% of ${plan.names.service} before the switch (allowed ${max}%)`);
     }
     if (terminal(snap) && !live.some((s) => s.isDriver)) {
       const final = snap;
