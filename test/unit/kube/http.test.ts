@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { FakeApi, type HeldRequest } from './fakeapi';
+
+const list = { verb: 'list', resource: 'configmaps' };
+
+describe('KubeHttp at scale', function () {
+  this.timeout(15_000);
+  let api: FakeApi;
+  beforeEach(async () => {
+    api = await new FakeApi().start();
+  });
+  afterEach(async () => api.close());
+
+  it('keeps at most maxReadsInFlight reads at the server; the rest wait their turn, writes do not', async () => {
+    api.hold = true;
+    const http = api.client({ maxReadsInFlight: 3 });
+    const arrived: HeldRequest[] = [];
+    api.on('held', (h: HeldRequest) => arrived.push(h));
+    const threeHeld = new Promise<void>((r) => api.on('held', () => arrived.length === 3 && r()));
+    const reads = Array.from({ length: 10 }, (_, i) => http.request<{ i: number }>({ method: 'GET', path: `/api/v1/namespaces/n${i}/configmaps`, describe: list }));
+    await threeHeld;
+    assert.deepEqual(http.pendingReads(), { inFlight: 3, waiting: 7 });
+    // A write goes straight through while three reads hold every slot.
+    const write = api.next<HeldRequest>('held');
+    const created = http.request({ method: 'POST', path: '/api/v1/namespaces/n0/configmaps', body: { metadata: { name: 'x' } }, describe: { verb: 'create', resource: 'configmaps' } });
+    const w = await write;
+    assert.equal(w.method, 'POST');
+    w.release({ created: true });
+    assert.deepEqual(await created, { created: true });
+    // Each answer lets exactly one waiting read in, in the order they were asked.
+    for (let i = 0; i < 10; i++) {
+      const next = i + 3 < 10 ? api.next<HeldRequest>('held') : undefined;
+      arrived.filter((h) => h.method === 'GET')[i].release({ i });
+      await next;
+    }
+    assert.deepEqual(
+      (await Promise.all(reads)).map((r) => r.i),
+      Array.from({ length: 10 }, (_, i) => i),
+    );
+    assert.deepEqual(
+      arrived.filter((h) => h.method === 'GET').map((h) => h.path),
+      Array.from({ length: 10 }, (_, i) => `/api/v1/namespaces/n${i}/configmaps`),
+    );
+    assert.equal(api.maxInFlight, 4, 'three reads and the write at most');
+    assert.deepEqual(http.pendingReads(), { inFlight: 0, waiting: 0 });
+    http.dispose();
+  });
+
+  it('a failed read gives its slot back', async () => {
+    const bad = api.client({ maxReadsInFlight: 1 });
+    // A server that is gone: the read fails, and the next one still gets a slot (and fails the same way).
+    await api.close();
+    await assert.rejects(bad.request({ method: 'GET', path: '/api/v1/configmaps', describe: list }), /cannot reach/);
+    await assert.rejects(bad.request({ method: 'GET', path: '/api/v1/configmaps', describe: list }), /cannot reach/);
+    assert.deepEqual(bad.pendingReads(), { inFlight: 0, waiting: 0 });
+    bad.dispose();
+    api = await new FakeApi().start(); // for afterEach
+  });
+
+  it('reads the credentials once for requests that start together, and keeps the agent when they are refreshed', async () => {
+    let now = 0;
+    const http = api.client({}, () => now);
+    const kc = (http as unknown as { kc: { applyToHTTPSOptions: (o: unknown) => Promise<void> } }).kc;
+    const real = kc.applyToHTTPSOptions.bind(kc);
+    let reads = 0;
+    kc.applyToHTTPSOptions = async (o) => {
+      reads++;
+      await real(o);
+    };
+    const agents = () => (http as unknown as { agents: Set<unknown> }).agents.size;
+    await Promise.all(Array.from({ length: 20 }, () => http.request({ method: 'GET', path: '/api/v1/configmaps', describe: list })));
+    assert.equal(reads, 1);
+    assert.equal(agents(), 1);
+    now += 6 * 60_000; // past the refresh interval: tokens from exec plugins and files expire
+    await Promise.all(Array.from({ length: 5 }, () => http.request({ method: 'GET', path: '/api/v1/configmaps', describe: list })));
+    assert.equal(reads, 2);
+    assert.equal(agents(), 1, 'same TLS settings: same agent, same connections');
+    http.dispose();
+  });
+});

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { KubeError, WatchEvent, WatchHandle } from '../../../src/engine/ports';
+import type { KubeHttp } from '../../../src/kube/http';
+import { resourceOf } from '../../../src/kube/resources';
+import { informer, watchTimeoutSeconds, type InformerOptions } from '../../../src/kube/watch';
+import { cm, FakeApi, type OpenWatch } from './fakeapi';
+
+describe('informer: what a stream ending costs', function () {
+  this.timeout(15_000);
+  let api: FakeApi;
+  let http: KubeHttp;
+  let handle: WatchHandle | undefined;
+  let events: string[];
+  let errors: KubeError[];
+  const seen = new EventEmitter();
+  /** Resolves once the informer delivered `what` (e.g. 'MODIFIED a@12'); fails after a deadline. */
+  const delivered = (what: string, ms = 5000) =>
+    new Promise<void>((resolve, reject) => {
+      if (events.includes(what)) return resolve();
+      const timer = setTimeout(() => {
+        seen.off('event', on);
+        reject(new Error(`informer did not deliver ${what} within ${ms} ms (got ${events.join(', ')})`));
+      }, ms);
+      const on = (e: string) => {
+        if (e !== what) return;
+        clearTimeout(timer);
+        seen.off('event', on);
+        resolve();
+      };
+      seen.on('event', on);
+    });
+
+  beforeEach(async () => {
+    api = await new FakeApi().start();
+    http = api.client();
+    events = [];
+    errors = [];
+  });
+  afterEach(async () => {
+    handle?.dispose();
+    handle = undefined;
+    http.dispose();
+    await api.close();
+  });
+
+  const start = (opts: InformerOptions = {}) => {
+    handle = informer(
+      http,
+      resourceOf('v1', 'ConfigMap')!,
+      'v1',
+      'ConfigMap',
+      'ns',
+      'app=a',
+      (e: WatchEvent) => {
+        const s = `${e.type} ${e.object.metadata.name}@${e.object.metadata.resourceVersion}`;
+        events.push(s);
+        seen.emit('event', s);
+      },
+      (e) => errors.push(e),
+      { minBackoffMs: 5, maxBackoffMs: 20, ...opts },
+    );
+    return handle;
+  };
+
+  it('a watch the server ends at its timeoutSeconds resumes from the last version seen, without a LIST', async () => {
+    api.items = [cm('a', '5')];
+    api.listRv = '10';
+    const first = api.next<OpenWatch>('watch');
+    await start({ timeoutSeconds: 60 }).synced;
+    const w1 = await first;
+    assert.equal(w1.query.get('resourceVersion'), '10');
+    assert.equal(w1.query.get('labelSelector'), 'app=a');
+    const t = Number(w1.query.get('timeoutSeconds'));
+    assert.ok(t >= 60 && t < 120, `timeoutSeconds ${t} outside [60, 120)`);
+    w1.send('ADDED', cm('b', '11'));
+    await delivered('ADDED b@11');
+    w1.send('BOOKMARK', { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: '15' } });
+    const second = api.next<OpenWatch>('watch');
+    w1.res.end(); // what the API server does at timeoutSeconds
+    const w2 = await second;
+    assert.equal(w2.query.get('resourceVersion'), '15', 'resumes from the bookmark, the newest version seen');
+    assert.equal(api.lists.length, 1, 'no relist');
+    assert.deepEqual(events, ['ADDED a@5', 'ADDED b@11']);
+    assert.deepEqual(errors, []);
+  });
+
+  it('a stream cut by a network error resumes from its resourceVersion, unreported', async () => {
+    api.items = [cm('a', '5')];
+    api.listRv = '10';
+    const first = api.next<OpenWatch>('watch');
+    await start().synced;
+    const w1 = await first;
+    w1.send('MODIFIED', cm('a', '12', { v: '2' }));
+    await delivered('MODIFIED a@12');
+    const second = api.next<OpenWatch>('watch');
+    w1.res.socket!.destroy(); // a reset connection mid-stream
+
+    const w2 = await second;
+    assert.equal(w2.query.get('resourceVersion'), '12');
+    assert.equal(api.lists.length, 1, 'no relist');
+    assert.deepEqual(events, ['ADDED a@5', 'MODIFIED a@12']);
+    assert.deepEqual(errors, [], 'a cut that the next watch repairs is not an error to show');
+  });
+
+  it('410 Expired in the stream relists and emits only the difference', async () => {
+    api.items = [cm('a', '1'), cm('b', '2'), cm('c', '3')];
+    api.listRv = '5';
+    const first = api.next<OpenWatch>('watch');
+    await start().synced;
+    const w1 = await first;
+    events.length = 0;
+    // Meanwhile b was deleted, c changed, d created; a is as it was.
+    api.items = [cm('a', '1'), cm('c', '7'), cm('d', '8')];
+    api.listRv = '9';
+    const relist = api.next('list');
+    const second = api.next<OpenWatch>('watch');
+    w1.send('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version: 5 (9)' });
+    w1.res.end();
+    await relist;
+    const w2 = await second;
+    assert.equal(w2.query.get('resourceVersion'), '9');
+    assert.deepEqual(events.sort(), ['ADDED d@8', 'DELETED b@2', 'MODIFIED c@7']);
+    assert.equal(api.lists.length, 2);
+    assert.deepEqual(errors, []);
+  });
+
+  it('a watch refused with HTTP 410 relists too', async () => {
+    api.listRv = '5';
+    const first = api.next<OpenWatch>('watch');
+    await start().synced;
+    const w1 = await first;
+    api.watchStatus = 410;
+    api.items = [cm('x', '6')];
+    api.listRv = '6';
+    const refused = api.next<OpenWatch>('watch');
+    const relist = api.next('list');
+    w1.res.end();
+    await refused;
+    api.watchStatus = undefined;
+    const again = api.next<OpenWatch>('watch');
+    await relist;
+    assert.equal((await again).query.get('resourceVersion'), '6');
+    assert.deepEqual(events, ['ADDED x@6']);
+  });
+
+  it('a watch that cannot be re-opened is reported and retried from its version, not relisted', async () => {
+    api.listRv = '10';
+    const first = api.next<OpenWatch>('watch');
+    await start().synced;
+    const w1 = await first;
+    api.watchStatus = 503;
+    const refused = api.next<OpenWatch>('watch');
+    w1.res.end();
+    await refused;
+    // The next attempt is let through: it must ask from the same version.
+    const retried = api.next<OpenWatch>('watch');
+    api.watchStatus = undefined;
+    const w = await retried;
+    assert.equal(w.query.get('resourceVersion'), '10');
+    assert.equal(api.lists.length, 1);
+    assert.ok(errors.length >= 1, 'the refusal is reported');
+    assert.equal(errors[0].code, 503);
+    assert.equal(errors[0].transient, true);
+  });
+
+  it('dispose ends the watch and starts nothing more', async () => {
+    const first = api.next<OpenWatch>('watch');
+    await start().synced;
+    const w1 = await first;
+    const closed = new Promise<void>((r) => w1.res.on('close', () => r()));
+    handle!.dispose();
+    await closed;
+    const before = api.watches.length + api.lists.length;
+    // One more round trip to the server proves nothing was queued behind the dispose.
+    await http.request({ method: 'GET', path: '/api/v1/namespaces/ns/configmaps', describe: { verb: 'list', resource: 'configmaps' } });
+    assert.equal(api.watches.length + api.lists.length, before + 1);
+  });
+});
+
+describe('watch timeouts are jittered', () => {
+  it('each watch asks for a duration in [timeoutSeconds, 2 × timeoutSeconds), so renewals spread out', () => {
+    assert.equal(watchTimeoutSeconds({ timeoutSeconds: 300, random: () => 0 }), 300);
+    assert.equal(watchTimeoutSeconds({ timeoutSeconds: 300, random: () => 0.9999 }), 599);
+    assert.equal(watchTimeoutSeconds({ timeoutSeconds: 300, jitter: false, random: () => 0.5 }), 300);
+    const draws = Array.from({ length: 200 }, () => watchTimeoutSeconds({}));
+    assert.ok(draws.every((t) => t >= 300 && t < 600 && Number.isInteger(t)));
+    assert.ok(new Set(draws).size > 50, `only ${new Set(draws).size} distinct timeouts in 200 draws`);
+  });
+});
