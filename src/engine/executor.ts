@@ -118,10 +118,9 @@ async function prepare(ctx: ExecContext): Promise<EffectResult> {
       await createOrAdopt(ops, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
       events.push(`namespace ${ns} created`);
     }
-    // Create what is missing; never replace what exists (it may already run a newer version).
-    let created = 0;
-    for (const o of objs) if (await createOrAdopt(ops, o)) created++;
-    if (created) events.push(`${created} object${created > 1 ? 's' : ''} from manifests created`);
+    const counts = { created: 0, changed: 0, unchanged: 0 };
+    for (const o of objs) counts[await applyManifest(ctx, o)]++;
+    events.push(`manifests applied (server-side, field manager ${FIELD_MANAGER}): ${counts.created} created, ${counts.changed} changed, ${counts.unchanged} unchanged`);
   }
   const name = plan.names.stable;
   const dep = await ops.get({ ...DEPLOY, namespace: ns, name });
@@ -218,6 +217,55 @@ async function previewSelectors(ctx: ExecContext, s: StableInfo, weight: number)
 }
 
 const withoutHash = (sel: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(sel).filter(([k]) => k !== 'pod-template-hash'));
+
+export const FIELD_MANAGER = 'kube-delivery';
+
+/** What a manifest's object looks like to its users (not status, versions or field ownership). */
+const content = (o: KubeObject): string => canonical({ labels: o.metadata.labels ?? {}, annotations: o.metadata.annotations ?? {}, spec: o.spec ?? null, data: o.data ?? null });
+
+/** JSON with object keys sorted, so two copies of an object compare equal whatever their key order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
+/**
+ * The fields Kube Delivery steers keep their live values when a manifest is applied again: the app
+ * container's image (a finished rollout moved it on), the app's replicas (blue-green scaled the old
+ * colour down, the replicas router resized stable) and, for blue-green, the active Service's selector
+ * (it points at a colour). Everything else in the manifest wins.
+ */
+export function withSteeredFields(plan: Plan, obj: KubeObject, live: KubeObject): KubeObject {
+  const out = clone(obj);
+  if (obj.kind === 'Deployment' && obj.metadata.name === plan.names.stable && out.spec) {
+    if (live.spec?.replicas !== undefined) out.spec.replicas = live.spec.replicas;
+    const liveImage = ((live.spec?.template?.spec?.containers ?? []) as { name: string; image: string }[]).find((c) => c.name === plan.app.container)?.image;
+    const c = ((out.spec.template?.spec?.containers ?? []) as { name: string; image: string }[]).find((x) => x.name === plan.app.container);
+    if (c && liveImage) c.image = liveImage;
+  }
+  if (obj.kind === 'Service' && obj.metadata.name === plan.names.service && plan.strategy === 'blueGreen' && out.spec && live.spec?.selector) out.spec.selector = { ...live.spec.selector };
+  return out;
+}
+
+/** Server-side apply of one manifest object (force: the manifest is the source of truth for its fields). */
+async function applyManifest(ctx: ExecContext, obj: KubeObject): Promise<'created' | 'changed' | 'unchanged'> {
+  const { plan, ops } = ctx;
+  const ref = { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name };
+  const live = await ops.get(ref);
+  const desired = live ? withSteeredFields(plan, obj, live) : obj;
+  let after: KubeObject;
+  if (ops.apply) {
+    after = await ops.apply(desired, FIELD_MANAGER, true);
+  } else if (!live) {
+    if (!(await createOrAdopt(ops, desired))) return 'unchanged';
+    return 'created';
+  } else {
+    after = await ops.mergePatch(ref, { metadata: { labels: desired.metadata.labels, annotations: desired.metadata.annotations }, ...(desired.spec !== undefined ? { spec: desired.spec } : {}), ...(desired.data !== undefined ? { data: desired.data } : {}) });
+  }
+  if (!live) return 'created';
+  return content(after) === content(live) ? 'unchanged' : 'changed';
+}
 
 async function createOrAdopt(ops: KubeOps, obj: KubeObject): Promise<boolean> {
   try {

@@ -79,6 +79,12 @@ export interface KubeOps {
   replace(obj: KubeObject): Promise<KubeObject>;
   mergePatch(ref: ObjRef, patch: unknown): Promise<KubeObject>;
   jsonPatch(ref: ObjRef, ops: unknown[]): Promise<KubeObject>;
+  /**
+   * Server-side apply (PATCH application/apply-patch+yaml with fieldManager and force): creates the
+   * object or updates the fields the manager applies. Optional: without it the engine creates what is
+   * missing and merge-patches what exists (what the sandbox's apply approximates anyway).
+   */
+  apply?(obj: KubeObject, fieldManager: string, force: boolean): Promise<KubeObject>;
   delete(ref: ObjRef): Promise<void>;
   /** Deletes every object of a kind matching a selector. */
   deleteAll(apiVersion: string, kind: string, namespace: string, labelSelector: string): Promise<number>;

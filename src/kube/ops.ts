@@ -78,6 +78,12 @@ export class HttpKubeOps implements KubeOps {
     return this.http.request<KubeObject>({ method: 'PATCH', path: objectPath(r, ref.namespace, ref.name), body: ops, contentType: 'application/json-patch+json', timeoutMs: this.timeoutMs, describe: this.d('patch', r, ref.namespace, ref.name, ref.kind) });
   }
 
+  async apply(obj: KubeObject, fieldManager: string, force: boolean): Promise<KubeObject> {
+    const r = info(obj.apiVersion, obj.kind);
+    // JSON is YAML: the applied configuration goes as JSON text under the apply media type.
+    return this.http.request<KubeObject>({ method: 'PATCH', path: objectPath(r, obj.metadata.namespace, obj.metadata.name), query: { fieldManager, force }, body: obj, contentType: 'application/apply-patch+yaml', timeoutMs: this.timeoutMs, describe: this.d('patch', r, obj.metadata.namespace, obj.metadata.name, obj.kind) });
+  }
+
   async delete(ref: ObjRef): Promise<void> {
     const r = info(ref.apiVersion, ref.kind);
     try {

@@ -192,6 +192,16 @@ export class FakeCluster implements KubeOps {
     return this.put(merge(clone(prev), patch) as KubeObject, 'patch');
   }
 
+  /** Server-side apply, approximated like the sandbox: create, or merge the applied fields in. */
+  applies: { fieldManager: string; force: boolean; kind: string; name: string }[] = [];
+  async apply(obj: KubeObject, fieldManager: string, force: boolean): Promise<KubeObject> {
+    this.applies.push({ fieldManager, force, kind: obj.kind, name: obj.metadata.name });
+    const ref = { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name };
+    if (!this.objects.has(key(ref.apiVersion, ref.kind, ref.namespace, ref.name))) return this.create(obj);
+    const { apiVersion: _a, kind: _k, ...rest } = obj;
+    return this.mergePatch(ref, rest);
+  }
+
   async jsonPatch(ref: ObjRef, ops: unknown[]): Promise<KubeObject> {
     await this.call('patch', true);
     const k = key(ref.apiVersion, ref.kind, ref.namespace, ref.name);
