@@ -37,7 +37,7 @@ describe('engine: manifests applied server-side on every run', () => {
     assert.ok(first.events.some((e) => /manifests applied \(server-side, field manager kube-delivery\): 2 created, 0 changed, 0 unchanged/.test(e.message)));
     // Someone scaled the app meanwhile; the manifest gains a label on its Service.
     await world.cluster.mergePatch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: plan.namespace, name: 'hello' }, { spec: { replicas: 5 } });
-    writeFileSync(path, readFileSync(path, 'utf8').replace(/kind: Service\nmetadata:\n  name: hello\n/, 'kind: Service\nmetadata:\n  name: hello\n  annotations:\n    team: web\n'));
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/kind: Service\nmetadata:\n {2}name: hello\n/, 'kind: Service\nmetadata:\n  name: hello\n  annotations:\n    team: web\n'));
     await s.start('registry.example.com/hello:2.2.0', 'test');
     const second = await world.until(s, (x) => terminal(x) && x.toImage === 'registry.example.com/hello:2.2.0');
     assert.equal(second.phase, 'succeeded', second.reason);

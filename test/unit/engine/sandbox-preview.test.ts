@@ -88,7 +88,7 @@ describe('engine against the sandbox: blue-green preview traffic', function () {
 
   it('previewWeight 10: about 10% of live traffic reaches the new colour, analysis measures it, promote switches', async () => {
     const manifest = join(dir, 'k8s/profile.yaml');
-    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/kind: Service\nmetadata:\n  name: profile\n/, 'kind: Service\nmetadata:\n  name: profile\n  annotations:\n    team: web\n'));
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/kind: Service\nmetadata:\n {2}name: profile\n/, 'kind: Service\nmetadata:\n  name: profile\n  annotations:\n    team: web\n'));
     const gate = await runUntil(p, undefined, (s) => s.gate?.kind === 'manual' || terminal(s));
     assert.equal(gate.gate?.kind, 'manual', gate.reason);
     assert.deepEqual(gate.weights.requested, { canary: 10, baseline: 0, current: 90 });
