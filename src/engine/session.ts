@@ -110,6 +110,10 @@ export class RolloutSession {
   get record(): RecordDoc {
     return this.doc;
   }
+  /** The engine's time for this session (a sandbox may run faster than the wall clock). */
+  now(): number {
+    return this.clock.now();
+  }
 
   /** Starts the watches and waits for their first lists. */
   open(): Promise<void> {

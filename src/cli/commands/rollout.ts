@@ -6,11 +6,13 @@ import { hostname } from 'node:os';
 import { delimiter, resolve } from 'node:path';
 import { ExitCode, UsageError, type CliIO } from '../io';
 import type { Pipeline } from '../../deployfile/model';
-import type { ActionResult, RolloutService, RolloutTarget } from '../../engine/api';
+import type { ActionResult, RolloutTarget } from '../../engine/api';
+import type { EngineService } from '../../engine/service';
+import { DRIVE_VERB, startBackgroundDriver } from '../background';
 import type { RolloutAction, RolloutSnapshot } from '../../engine/snapshot';
 
 const VERBS = ['start', 'status', 'watch', 'promote', 'abort', 'pause', 'resume', 'retry', 'rerun-test'] as const;
-type Verb = (typeof VERBS)[number];
+type Verb = (typeof VERBS)[number] | typeof DRIVE_VERB;
 
 export const ROLLOUT_HELP = `Usage: kube-delivery rollout <start|status|watch|promote|abort|pause|resume|retry> -f FILE --env ENV [options]
        kube-delivery rollout rerun-test TEST -f FILE --env ENV [options]
@@ -30,6 +32,8 @@ Options:
   --pipeline NAME        pipeline in the file (needed when it holds several)
   --image IMAGE          start/retry: image overriding the deploy file's
   --wait                 start/retry/promote/abort: wait until the run ends (this process drives it)
+  --no-drive             start/retry without --wait: only record the run (by default a detached
+                         background driver advances it; its pid and log file are printed)
   --stop-at-gate         with --wait (and watch): return as soon as the run waits for a human
   --full                 promote: promote fully
   --output text|json     text (default) or one JSON object per state change (NDJSON)
@@ -58,14 +62,18 @@ export interface RolloutArgs {
   confirm?: string;
   /** rerun-test: the test's name. */
   test?: string;
+  /** start/retry without --wait: start a background driver (default) or only record the run. */
+  drive: boolean;
+  /** Internal (background driver): the run to drive. */
+  run?: string;
 }
 
 export function parseRolloutArgs(argv: string[]): RolloutArgs | 'help' {
   if (argv.includes('-h') || argv.includes('--help')) return 'help';
   const [verb, ...rest] = argv;
   if (!verb) throw new UsageError(`missing subcommand: one of ${VERBS.join(', ')}`);
-  if (!(VERBS as readonly string[]).includes(verb)) throw new UsageError(`unknown subcommand '${verb}': one of ${VERBS.join(', ')}`);
-  const a: Partial<RolloutArgs> = { verb: verb as Verb, wait: false, stopAtGate: false, full: false, output: 'text' };
+  if (!(VERBS as readonly string[]).includes(verb) && verb !== DRIVE_VERB) throw new UsageError(`unknown subcommand '${verb}': one of ${VERBS.join(', ')}`);
+  const a: Partial<RolloutArgs> = { verb: verb as Verb, wait: false, stopAtGate: false, full: false, output: 'text', drive: true };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -115,6 +123,13 @@ export function parseRolloutArgs(argv: string[]): RolloutArgs | 'help' {
       case '--full':
         a.full = true;
         break;
+      case '--no-drive':
+        a.drive = false;
+        break;
+      case '--run':
+        if (verb !== DRIVE_VERB) throw new UsageError(`unknown option '${arg}' (see kube-delivery rollout --help)`);
+        a.run = value();
+        break;
       default:
         if (verb === 'rerun-test' && !arg.startsWith('-') && a.test === undefined) {
           a.test = arg;
@@ -128,6 +143,7 @@ export function parseRolloutArgs(argv: string[]): RolloutArgs | 'help' {
   if (!a.env) throw new UsageError('missing --env ENV');
   if (a.full && a.verb !== 'promote') throw new UsageError('--full only goes with promote');
   if (a.image && a.verb !== 'start' && a.verb !== 'retry') throw new UsageError('--image only goes with start or retry');
+  if (a.drive === false && ((a.verb !== 'start' && a.verb !== 'retry') || a.wait)) throw new UsageError('--no-drive only goes with start or retry without --wait');
   if (a.stopAtGate && !a.wait && a.verb !== 'watch') throw new UsageError('--stop-at-gate needs --wait');
   if (a.wait && (a.verb === 'status' || a.verb === 'watch' || a.verb === 'pause' || a.verb === 'resume' || a.verb === 'rerun-test')) throw new UsageError(`--wait does not go with ${a.verb}`);
   return a as RolloutArgs;
@@ -274,9 +290,9 @@ class Printer {
     if (this.pending) this.draw();
   }
 
-  result(exitCode: number, s?: RolloutSnapshot, message?: string): void {
+  result(exitCode: number, s?: RolloutSnapshot, message?: string, extra: Record<string, unknown> = {}): void {
     this.flush();
-    if (this.json) this.io.stdout(JSON.stringify({ kind: 'result', exitCode, phase: s?.phase, reason: message ?? s?.reason }) + '\n');
+    if (this.json) this.io.stdout(JSON.stringify({ kind: 'result', exitCode, phase: s?.phase, reason: message ?? s?.reason, ...extra }) + '\n');
     else if (message) this.io.stdout(`${message}\n`);
   }
 
@@ -313,7 +329,8 @@ export async function rollout(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-async function runVerb(svc: RolloutService & { drained?: () => Promise<void> }, target: RolloutTarget, args: RolloutArgs, io: CliIO, printer: Printer): Promise<number> {
+async function runVerb(svc: EngineService, target: RolloutTarget, args: RolloutArgs, io: CliIO, printer: Printer): Promise<number> {
+  if (args.verb === DRIVE_VERB) return driveInBackground(svc, target, args, io, printer);
   if (args.verb === 'status') {
     const s = await svc.status(target);
     if (s.error && (s.error.kind === 'unreachable' || s.error.kind === 'forbidden')) {
@@ -348,8 +365,18 @@ async function runVerb(svc: RolloutService & { drained?: () => Promise<void> }, 
     }
     if (!args.wait) {
       printer.snapshot(r.snapshot);
+      if ((action === 'start' || action === 'retry') && args.drive && r.snapshot.runId) {
+        const d = startBackgroundDriver({ file: resolve(io.cwd, args.file), env: target.environment, pipeline: target.pipeline.name, runId: r.snapshot.runId, kubeconfig: args.kubeconfig, context: args.context, cwd: io.cwd, environment: io.env });
+        if (d.ok) {
+          printer.result(ExitCode.ok, r.snapshot, `started ${r.snapshot.toImage} in ${target.environment}; a background driver (pid ${d.pid}) advances it, log: ${d.log}`, { driver: { pid: d.pid, log: d.log } });
+          return ExitCode.ok;
+        }
+        // The run is recorded: any client can still drive it.
+        printer.error('other', `${d.message}; the run is recorded: drive it with kube-delivery rollout watch`);
+        return ExitCode.failed;
+      }
       const what = action === 'start' || action === 'retry' ? `started ${r.snapshot.toImage} in ${target.environment}; a driver (kube-delivery rollout watch, --wait, or the editor) advances it` : `${args.verb} requested`;
-      printer.result(ExitCode.ok, r.snapshot, args.output === 'json' ? what : `${what}`);
+      printer.result(ExitCode.ok, r.snapshot, what);
       return ExitCode.ok;
     }
   }
@@ -357,7 +384,7 @@ async function runVerb(svc: RolloutService & { drained?: () => Promise<void> }, 
 }
 
 /** Streams snapshots until the run ends (or waits for a human with --stop-at-gate). */
-async function follow(svc: RolloutService & { drained?: () => Promise<void> }, target: RolloutTarget, args: RolloutArgs, io: CliIO, printer: Printer): Promise<number> {
+async function follow(svc: EngineService, target: RolloutTarget, args: RolloutArgs, io: CliIO, printer: Printer): Promise<number> {
   let last: RolloutSnapshot | undefined;
   let sawActive = false;
   let code = await new Promise<number>((resolveCode) => {
@@ -397,4 +424,41 @@ async function follow(svc: RolloutService & { drained?: () => Promise<void> }, t
   }
   printer.result(code, last, code === 130 ? 'interrupted: the run goes on in the cluster; another client takes over when the lease expires' : undefined);
   return code;
+}
+
+/**
+ * The background driver (internal verb): drives the recorded run through the Lease until it ends, then
+ * lets the last record write land. Steps aside when another live client holds the Lease (the editor or
+ * a `--wait` process), or when a newer run replaced the one it was started for.
+ */
+async function driveInBackground(svc: EngineService, target: RolloutTarget, args: RolloutArgs, io: CliIO, printer: Printer): Promise<number> {
+  const { entry, release } = await svc.session(target);
+  const session = entry.session;
+  io.stdout(`background driver ${process.pid} for ${target.pipeline.name}/${target.environment} run ${args.run ?? '(current)'}\n`);
+  const why = await new Promise<{ code: number; message: string }>((resolveWhy) => {
+    let done = false;
+    // subscribe calls back at once, before it returns the unsubscribe function.
+    const sub = { off: () => {} };
+    const stop = (code: number, message: string) => {
+      if (done) return;
+      done = true;
+      sub.off();
+      resolveWhy({ code, message });
+    };
+    sub.off = session.subscribe((s) => {
+      printer.snapshot(s);
+      if (s.error?.kind === 'invalid') return stop(ExitCode.usage, s.error.message);
+      if (args.run && s.runId && s.runId !== args.run) return stop(ExitCode.ok, `run ${args.run} is no longer the current run (now ${s.runId}): stopping`);
+      const code = exitFor(s, false);
+      if (s.runId && code !== undefined) return stop(code, `run ${s.runId} ended: ${s.phase} · ${s.reason}`);
+      if (!s.runId && !s.error) return stop(ExitCode.ok, 'no run to drive');
+      if (s.driver && !s.driver.self && Date.parse(s.driver.expiresAt) > session.now() && !session.isDriver) return stop(ExitCode.ok, `${s.driver.holder} drives the run: stopping`);
+    });
+    if (done) sub.off();
+    void io.interrupted.then(() => stop(130, 'interrupted: another client takes over when the lease expires'));
+  });
+  await svc.drained();
+  release();
+  printer.result(why.code, undefined, why.message);
+  return why.code;
 }

@@ -16,6 +16,11 @@ describe('rollout CLI arguments and output', () => {
     const r = parseRolloutArgs(['rerun-test', 'smoke', '-f', 'x.deploy.yaml', '--env', 'staging', '--confirm', 'staging']);
     assert.ok(r !== 'help');
     assert.deepEqual([r.verb, r.test, r.confirm], ['rerun-test', 'smoke', 'staging']);
+    const nd = parseRolloutArgs(['start', '-f', 'x.deploy.yaml', '--env', 'staging', '--no-drive']);
+    assert.ok(nd !== 'help');
+    assert.deepEqual([nd.drive, nd.wait], [false, false]);
+    const d = parseRolloutArgs(['start', '-f', 'x.deploy.yaml', '--env', 'staging']);
+    assert.ok(d !== 'help' && d.drive, 'a background driver by default');
   });
 
   for (const [argv, msg] of [
@@ -30,6 +35,9 @@ describe('rollout CLI arguments and output', () => {
     [['rerun-test', '-f', 'x', '--env', 'e'], /rerun-test needs the name of a test/],
     [['rerun-test', 'a', 'b', '-f', 'x', '--env', 'e'], /unexpected argument 'b'/],
     [['start', 'smoke', '-f', 'x', '--env', 'e'], /unexpected argument 'smoke'/],
+    [['start', '-f', 'x', '--env', 'e', '--no-drive', '--wait'], /--no-drive only goes with start or retry without --wait/],
+    [['promote', '-f', 'x', '--env', 'e', '--no-drive'], /--no-drive only goes with start or retry/],
+    [['start', '-f', 'x', '--env', 'e', '--run', 'r1'], /unknown option '--run'/],
   ] as const) {
     it(`rejects ${argv.join(' ')}`, () => {
       assert.throws(() => parseRolloutArgs([...argv]), (e: Error) => e instanceof UsageError && msg.test(e.message) && !e.message.includes('\n'));

@@ -3,13 +3,37 @@
 // the exit codes match README.md.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { createClusterRolloutService } from '../../../src/kube';
+import type { RolloutSnapshot } from '../../../src/engine/snapshot';
+import { examplePipeline, terminal } from './harness';
 
 const ROOT = resolve(__dirname, '../../..');
 const EXAMPLES = join(ROOT, 'examples');
+
+/** Whether a process has exited (a zombie not reaped yet counts: it runs no more code). */
+function exited(pid: number): boolean {
+  try {
+    if (existsSync('/proc')) return !existsSync(`/proc/${pid}`) || /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Waits for a condition with a deadline (the process to watch is not our child: no exit event). */
+async function eventually(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
 
 interface Result {
   code: number;
@@ -87,6 +111,51 @@ describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', functi
       assert.equal(JSON.parse(st.stdout.trim()).phase, 'succeeded');
     });
   }
+
+  it('start without --wait: a detached background driver runs it to the end after the CLI exited; status shows it', async () => {
+    const st = await rollout('start', 'simple.deploy.yaml', ['--image', 'registry.example.com/hello:2.2.0', '--output', 'json']);
+    assert.equal(st.code, 0, st.stderr);
+    const lines = st.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; runId?: string; phase?: string; driver?: { pid: number; log: string } });
+    const result = lines[lines.length - 1];
+    const runId = lines[0].runId;
+    assert.equal(result.kind, 'result');
+    assert.ok(runId && result.driver && result.driver.pid > 0, JSON.stringify(result));
+    assert.ok(existsSync(result.driver.log), `log ${result.driver.log}`);
+    assert.equal(result.phase, 'progressing', 'the CLI returned while the run goes on');
+    // Follow as a read-only observer (it never drives): the background driver must do it all.
+    const observer = createClusterRolloutService({ access: { kubeconfigPaths: [kubeconfig] }, identity: 'observer', canDrive: false });
+    const holders = new Set<string>();
+    const end = await new Promise<RolloutSnapshot>((resolveEnd, reject) => {
+      const timer = setTimeout(() => reject(new Error(`run ${runId} did not end within 60 s; drivers seen: ${[...holders]}`)), 60_000);
+      const w = observer.watch({ pipeline: examplePipeline('simple.deploy.yaml'), environment: 'staging' }, (s) => {
+        if (s.driver?.holder) holders.add(s.driver.holder);
+        if (s.runId === runId && terminal(s)) {
+          clearTimeout(timer);
+          w.dispose();
+          resolveEnd(s);
+        }
+      });
+    });
+    observer.dispose();
+    assert.equal(end.phase, 'succeeded', end.reason);
+    assert.ok([...holders].some((h) => h.endsWith(`:${result.driver!.pid}`)), `the background process held the lease: ${[...holders]}`);
+    assert.ok(await eventually(() => exited(result.driver!.pid), 20_000), 'the background driver exits once the run ended');
+    assert.match(readFileSync(result.driver.log, 'utf8'), new RegExp(`run ${runId} ended: succeeded`));
+    const status = await rollout('status', 'simple.deploy.yaml', ['--output', 'json']);
+    assert.equal(status.code, 0);
+    const snap = JSON.parse(status.stdout.trim()) as RolloutSnapshot;
+    assert.deepEqual([snap.runId, snap.phase, snap.toImage], [runId, 'succeeded', 'registry.example.com/hello:2.2.0']);
+    rmSync(result.driver.log, { force: true });
+  });
+
+  it('start --no-drive only records the run', async () => {
+    const st = await rollout('start', 'canary-gateway.deploy.yaml', ['--no-drive', '--image', 'registry.example.com/search:5.0.9']);
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, /a driver \(kube-delivery rollout watch, --wait, or the editor\) advances it/);
+    assert.doesNotMatch(st.stdout, /background driver/);
+    const ab = await rollout('abort', 'canary-gateway.deploy.yaml', ['--wait']);
+    assert.equal(ab.code, 3, ab.stdout.slice(-1500));
+  });
 
   it('a failing canary exits 1; an abort from another process exits 3', async () => {
     const bad = await rollout('start', 'canary-gateway.deploy.yaml', ['--wait', '--image', 'registry.example.com/search:5.0.2-errors']);
