@@ -62,6 +62,8 @@ export class KubeHttp {
   private readsInFlight = 0;
   private readonly waitingReads: (() => void)[] = [];
   private readonly maxReadsInFlight: number;
+  /** false once this server refused or ignored a watch-list (sendInitialEvents): informers LIST instead. */
+  watchListSupported?: boolean;
   private counts: Required<RequestStats> = { total: 0, byVerb: {}, byResource: {} };
   private agents = new Set<http.Agent>();
 

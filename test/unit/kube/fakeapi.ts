@@ -27,9 +27,17 @@ export class FakeApi extends EventEmitter {
   listRv = '1';
   /** When set, watches are refused with this HTTP status (and a Status body). */
   watchStatus?: number;
+  /**
+   * How a watch with sendInitialEvents=true is answered: 'stream' sends the items as ADDED and the
+   * initial-events-end bookmark at listRv (Kubernetes 1.27+ with WatchList); 'ignore' sends the items
+   * and no marker (a server that does not know the parameter); a number refuses it with that status.
+   */
+  watchList: 'stream' | 'ignore' | number = 'ignore';
   /** When set, GETs of other paths and writes are held until the test releases them. */
   hold = false;
   lists: URLSearchParams[] = [];
+  /** Watches that asked for the initial state (sendInitialEvents=true). */
+  initialWatches = 0;
   watches: OpenWatch[] = [];
   held: HeldRequest[] = [];
   inFlight = 0;
@@ -83,15 +91,22 @@ contexts: [{ name: fake, context: { cluster: fake, user: fake } }]
     const u = new URL(req.url ?? '/', 'http://x');
     const q = u.searchParams;
     if (q.get('watch') === 'true') {
-      if (this.watchStatus) {
-        res.writeHead(this.watchStatus, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ kind: 'Status', status: 'Failure', code: this.watchStatus, message: `refused with ${this.watchStatus}` }));
+      const initial = q.get('sendInitialEvents') === 'true';
+      if (initial) this.initialWatches++;
+      const refuse = this.watchStatus ?? (initial && typeof this.watchList === 'number' ? this.watchList : undefined);
+      if (refuse) {
+        res.writeHead(refuse, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', status: 'Failure', code: refuse, message: `refused with ${refuse}` }));
         this.emit('watch', { query: q, res, send() {} });
         return;
       }
       res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
       res.flushHeaders();
       const w: OpenWatch = { query: q, res, send: (type, object) => res.write(`${JSON.stringify({ type, object })}\n`) };
+      if (initial) {
+        for (const o of this.items) w.send('ADDED', o);
+        if (this.watchList === 'stream') w.send('BOOKMARK', { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: this.listRv, annotations: { 'k8s.io/initial-events-end': 'true' } } });
+      }
       this.watches.push(w);
       this.emit('watch', w);
       return;

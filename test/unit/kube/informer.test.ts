@@ -6,7 +6,7 @@ import { resourceOf } from '../../../src/kube/resources';
 import { informer, watchTimeoutSeconds, type InformerOptions } from '../../../src/kube/watch';
 import { cm, FakeApi, type OpenWatch } from './fakeapi';
 
-describe('informer: what a stream ending costs', function () {
+describe('informer (LIST + watch): what a stream ending costs', function () {
   this.timeout(15_000);
   let api: FakeApi;
   let http: KubeHttp;
@@ -58,7 +58,7 @@ describe('informer: what a stream ending costs', function () {
         seen.emit('event', s);
       },
       (e) => errors.push(e),
-      { minBackoffMs: 5, maxBackoffMs: 20, ...opts },
+      { minBackoffMs: 5, maxBackoffMs: 20, watchList: false, ...opts },
     );
     return handle;
   };
@@ -175,6 +175,113 @@ describe('informer: what a stream ending costs', function () {
     // One more round trip to the server proves nothing was queued behind the dispose.
     await http.request({ method: 'GET', path: '/api/v1/namespaces/ns/configmaps', describe: { verb: 'list', resource: 'configmaps' } });
     assert.equal(api.watches.length + api.lists.length, before + 1);
+  });
+});
+
+describe('informer (watch-list): one streaming request per sync', function () {
+  this.timeout(15_000);
+  let api: FakeApi;
+  let http: KubeHttp;
+  const handles: WatchHandle[] = [];
+  let events: string[];
+  let errors: KubeError[];
+  beforeEach(async () => {
+    api = await new FakeApi().start();
+    http = api.client();
+    events = [];
+    errors = [];
+  });
+  afterEach(async () => {
+    for (const h of handles.splice(0)) h.dispose();
+    http.dispose();
+    await api.close();
+  });
+  const start = (opts: InformerOptions = {}) => {
+    const h = informer(
+      http,
+      resourceOf('v1', 'ConfigMap')!,
+      'v1',
+      'ConfigMap',
+      'ns',
+      undefined,
+      (e: WatchEvent) => events.push(`${e.type} ${e.object.metadata.name}@${e.object.metadata.resourceVersion}`),
+      (e) => errors.push(e),
+      { minBackoffMs: 5, maxBackoffMs: 20, ...opts },
+    );
+    handles.push(h);
+    return h;
+  };
+
+  it('syncs from the stream alone (no LIST), keeps watching on it, and resumes from its version', async () => {
+    api.watchList = 'stream';
+    api.items = [cm('a', '3'), cm('b', '4')];
+    api.listRv = '10';
+    const first = api.next<OpenWatch>('watch');
+    await start().synced;
+    const w1 = await first;
+    assert.equal(w1.query.get('sendInitialEvents'), 'true');
+    assert.equal(w1.query.get('resourceVersionMatch'), 'NotOlderThan');
+    assert.equal(w1.query.get('allowWatchBookmarks'), 'true');
+    assert.equal(w1.query.get('resourceVersion'), null);
+    assert.deepEqual(events, ['ADDED a@3', 'ADDED b@4']);
+    const second = api.next<OpenWatch>('watch');
+    w1.send('DELETED', cm('a', '11'));
+    w1.res.end();
+    const w2 = await second;
+    assert.equal(w2.query.get('resourceVersion'), '11', 'an ordinary watch from the last event');
+    assert.equal(w2.query.get('sendInitialEvents'), null);
+    assert.deepEqual(events, ['ADDED a@3', 'ADDED b@4', 'DELETED a@11']);
+    assert.equal(api.lists.length, 0);
+    assert.deepEqual(errors, []);
+  });
+
+  it('after 410 it streams the state again and emits only the difference', async () => {
+    api.watchList = 'stream';
+    api.items = [cm('a', '1'), cm('b', '2')];
+    api.listRv = '5';
+    const first = api.next<OpenWatch>('watch');
+    await start().synced;
+    const w1 = await first;
+    events.length = 0;
+    api.items = [cm('a', '1'), cm('c', '7')];
+    api.listRv = '9';
+    const resync = api.next<OpenWatch>('watch');
+    w1.send('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' });
+    w1.res.end();
+    const w2 = await resync;
+    assert.equal(w2.query.get('sendInitialEvents'), 'true');
+    // The difference is emitted once the marker arrived; one more stream end proves it was processed.
+    const third = api.next<OpenWatch>('watch');
+    w2.res.end();
+    assert.equal((await third).query.get('resourceVersion'), '9');
+    assert.deepEqual(events.sort(), ['ADDED c@7', 'DELETED b@2']);
+    assert.equal(api.lists.length, 0);
+  });
+
+  it('a server that refuses it (400) gets LIST + watch, for every informer of the connection', async () => {
+    api.watchList = 400;
+    api.items = [cm('a', '1')];
+    api.listRv = '5';
+    await start().synced;
+    assert.deepEqual(events, ['ADDED a@1']);
+    assert.equal(api.initialWatches, 1);
+    assert.equal(api.lists.length, 1);
+    assert.deepEqual(errors, [], 'a refused watch-list is no error: the LIST takes over');
+    await start().synced;
+    assert.equal(api.initialWatches, 1, 'the second informer lists straight away');
+    assert.equal(api.lists.length, 2);
+  });
+
+  it('a server that ignores it (no end marker) gets LIST + watch after a short silence', async () => {
+    api.watchList = 'ignore';
+    api.items = [cm('a', '1')];
+    api.listRv = '5';
+    const listed = api.next('list');
+    const h = start({ initialEventsTimeoutMs: 50 });
+    await listed;
+    await h.synced;
+    assert.deepEqual(events, ['ADDED a@1'], 'the ignored stream\'s objects are not emitted twice');
+    assert.equal(http.watchListSupported, false);
   });
 });
 

@@ -129,33 +129,39 @@ describe('KubeOps over HTTP against the sandbox', function () {
     o.dispose();
   });
 
-  it('the informer keeps the cache right through cut streams and 410 Expired, relisting what it missed', async () => {
-    const o = ops();
-    await o.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kw' } });
-    const cache = new Map<string, string>();
-    const errors: KubeError[] = [];
-    const w = o.watch('v1', 'ConfigMap', 'kw', undefined, (e: WatchEvent) => {
-      if (e.type === 'DELETED') cache.delete(e.object.metadata.name);
-      else cache.set(e.object.metadata.name, e.object.data?.v ?? '');
-    }, (e) => errors.push(e));
-    await w.synced;
-    sb.admin.setFaults({ watchCutAfterEvents: 2, forceWatchExpired: 3 });
-    for (let i = 0; i < 12; i++) await o.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `m${i}`, namespace: 'kw' }, data: { v: String(i) } });
-    await o.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kw', name: 'm3' });
-    await o.mergePatch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kw', name: 'm5' }, { data: { v: 'five' } });
-    // Wait (on events, with a deadline) until the cache matches the store.
-    const want = () => JSON.stringify([...cache.entries()].sort()) === JSON.stringify(Array.from({ length: 12 }, (_, i) => i).filter((i) => i !== 3).map((i) => [`m${i}`, i === 5 ? 'five' : String(i)]).sort());
-    const deadline = Date.now() + 15_000;
-    while (!want() && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-    sb.admin.clearFaults();
-    assert.ok(want(), `cache: ${JSON.stringify([...cache.entries()])}`);
-    // The faults were really hit: the stream was reopened, and a 410 forced a relist.
-    const st = o.stats();
-    assert.ok((st.byVerb.watch ?? 0) >= 3, `watches opened: ${st.byVerb.watch}`);
-    assert.ok((st.byVerb.list ?? 0) >= 2, `lists: ${st.byVerb.list}`);
-    w.dispose();
-    o.dispose();
-  });
+  for (const mode of ['watch-list', 'LIST + watch'] as const) {
+    it(`the informer (${mode}) keeps the cache right through cut streams and 410 Expired, re-syncing what it missed`, async () => {
+      const o = ops();
+      if (mode === 'LIST + watch') o.http.watchListSupported = false;
+      const ns = mode === 'watch-list' ? 'kw' : 'kl';
+      await o.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      const cache = new Map<string, string>();
+      const errors: KubeError[] = [];
+      const w = o.watch('v1', 'ConfigMap', ns, undefined, (e: WatchEvent) => {
+        if (e.type === 'DELETED') cache.delete(e.object.metadata.name);
+        else cache.set(e.object.metadata.name, e.object.data?.v ?? '');
+      }, (e) => errors.push(e));
+      await w.synced;
+      sb.admin.setFaults({ watchCutAfterEvents: 2, forceWatchExpired: 3 });
+      for (let i = 0; i < 12; i++) await o.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `m${i}`, namespace: ns }, data: { v: String(i) } });
+      await o.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'm3' });
+      await o.mergePatch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'm5' }, { data: { v: 'five' } });
+      // Wait (on events, with a deadline) until the cache matches the store.
+      const want = () => JSON.stringify([...cache.entries()].sort()) === JSON.stringify(Array.from({ length: 12 }, (_, i) => i).filter((i) => i !== 3).map((i) => [`m${i}`, i === 5 ? 'five' : String(i)]).sort());
+      const deadline = Date.now() + 15_000;
+      while (!want() && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+      sb.admin.clearFaults();
+      assert.ok(want(), `cache: ${JSON.stringify([...cache.entries()])}`);
+      // The faults were really hit: the stream was reopened, and the 410s forced re-syncs (streamed ones
+      // that the cut fault also cuts fall back to a LIST, so both modes list here).
+      const st = o.stats();
+      assert.ok((st.byVerb.watch ?? 0) >= 4, `watches opened: ${st.byVerb.watch}`);
+      assert.ok((st.byVerb.list ?? 0) >= (mode === 'watch-list' ? 1 : 2), `lists: ${st.byVerb.list}`);
+      if (mode === 'watch-list') assert.notEqual(o.http.watchListSupported, false, 'a cut stream does not turn watch-list off');
+      w.dispose();
+      o.dispose();
+    });
+  }
 
   it('an unreachable cluster fails fast with context and server named', async () => {
     const c = connect({ yaml: kc('gone', 'http://127.0.0.1:1'), timeoutMs: 2000 });
