@@ -24,30 +24,34 @@ export function buildSnapshot(v: ViewInput): RolloutSnapshot {
   const count = plan.stages.length;
   const actions = availability(plan, rec);
   const versions = versionsOf(v);
+  // What every snapshot of this target carries, with or without a run.
+  const common = {
+    pipeline: plan.pipeline,
+    environment: plan.environment.name,
+    context: plan.context,
+    namespace: plan.namespace,
+    strategy: plan.strategy,
+    router: plan.router,
+    seq: v.seq,
+    versions,
+    actions,
+    driver: v.driver,
+    history: doc.history,
+    error: v.error,
+  };
   if (!rec) {
     return {
-      pipeline: plan.pipeline,
-      environment: plan.environment.name,
-      context: plan.context,
-      namespace: plan.namespace,
-      strategy: plan.strategy,
-      router: plan.router,
-      seq: v.seq,
+      ...common,
       phase: 'idle',
       reason: 'no rollout yet',
       updatedAt: new Date(now).toISOString(),
       stage: { index: 0, count },
       stages: plan.stages.map((s) => ({ index: s.index, mode: s.mode, weights: s.weights, state: 'pending' })),
       weights: { requested: { ...STABLE_ONLY }, actual: { ...STABLE_ONLY } },
-      versions,
       analysis: [],
       tests: [],
       timeline: [],
       events: [],
-      actions,
-      driver: v.driver,
-      history: doc.history,
-      error: v.error,
     };
   }
   const stages: StageStatus[] = plan.stages.map((s, i) => {
@@ -67,13 +71,7 @@ export function buildSnapshot(v: ViewInput): RolloutSnapshot {
     reason = plan.strategy === 'canary' ? `${stageLabel} · canary ${actual.canary}% · ${rec.reason}` : `${stageLabel} · ${rec.reason}`;
   }
   return {
-    pipeline: plan.pipeline,
-    environment: plan.environment.name,
-    context: plan.context,
-    namespace: plan.namespace,
-    strategy: plan.strategy,
-    router: plan.router,
-    seq: v.seq,
+    ...common,
     runId: rec.runId,
     phase: rec.phase,
     reason,
@@ -85,7 +83,6 @@ export function buildSnapshot(v: ViewInput): RolloutSnapshot {
     stage: { index: Math.min(rec.stage, count - 1), count },
     stages,
     weights: { requested: rec.requested, actual },
-    versions,
     gate: rec.gate
       ? {
           kind: rec.gate.kind,
@@ -100,10 +97,6 @@ export function buildSnapshot(v: ViewInput): RolloutSnapshot {
     tests: rec.tests,
     timeline: rec.timeline.map((t) => ({ at: new Date(t.at).toISOString(), stage: t.stage, requested: t.requested, actual: t.actual })),
     events: rec.events,
-    actions,
-    driver: v.driver,
-    history: doc.history,
-    error: v.error,
   };
 }
 

@@ -7,7 +7,7 @@
 //   the DestinationRule for that host (subset labels AND the Service selector)
 // - SMI TrafficSplit: backends by weight
 // - plain Services: their selector, i.e. replica ratios
-// Each request lands on a READY pod (not terminating) chosen uniformly among the destination's pods; that pod's image
+// Each request lands on a READY pod chosen uniformly among the destination's pods; that pod's image
 // behaviour decides its status code and latency, recorded in the pod's metrics. Deterministic for a
 // given seed. Entry points: each HTTPRoute, primary Ingress, VirtualService and TrafficSplit, and each
 // Service that is none of: a backend of one of those, a narrower copy of another Service's selector
@@ -272,8 +272,7 @@ export class TrafficSimulator {
       const sel = svc ? serviceSelector(svc) : undefined;
       hit = sel
         ? [...(this.o.podsIn?.(ns) ?? store.list('pods', ns).items)]
-            // A terminating pod leaves the endpoints at once (EndpointSlice ready=false): no new requests.
-            .filter((p) => !podIsTerminal(p) && !p.metadata.deletionTimestamp && podIsReady(p) && matchesMap(sel, p.metadata.labels) && (!subset || matchesMap(subset, p.metadata.labels)))
+            .filter((p) => !podIsTerminal(p) && podIsReady(p) && matchesMap(sel, p.metadata.labels) && (!subset || matchesMap(subset, p.metadata.labels)))
             .sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1))
         : [];
       podsCache.set(key, hit);

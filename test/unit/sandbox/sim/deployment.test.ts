@@ -2,21 +2,14 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../../../src/sandbox/api/store';
 import { fenceposts, podTemplateHash, REVISION, HASH_LABEL } from '../../../../src/sandbox/sim/deployment';
 import { podIsAvailable, podIsTerminal } from '../../../../src/sandbox/sim/k8s';
-import { harness, namespace, deployment, setImage, status, condition, rolloutState, podsOf, type Harness } from './helpers';
+import { withHarness, deployment, setImage, status, condition, rolloutState, podsOf, type Harness } from './helpers';
 
 const get = (h: Harness, name = 'web', ns = 'demo') => h.store.tryGet('deployments.apps', ns, name);
 const replicaSets = (h: Harness, ns = 'demo') => h.store.list('replicasets.apps', ns).items;
 
 describe('sandbox Deployment controller', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = harness();
-    namespace(h.store, 'demo');
-  });
-  afterEach(() => {
-    h.stop();
-    assert.deepEqual(h.errors, []);
-  });
+  const restart = withHarness((x) => (h = x), { namespaces: ['demo'] });
 
   it('resolves maxSurge up and maxUnavailable down, never both zero', () => {
     assert.deepEqual(fenceposts({ replicas: 10, maxSurge: '25%', maxUnavailable: '25%' }), { surge: 3, unavailable: 2 });
@@ -66,11 +59,7 @@ describe('sandbox Deployment controller', () => {
     { replicas: 3, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '100%', maxUnavailable: 0 } }, minReadySeconds: 2 },
   ]) {
     it(`rolling update keeps surge/unavailable bounds at every write (${c.replicas} replicas, ${JSON.stringify(c.strategy?.rollingUpdate ?? 'defaults')}, minReady ${c.minReadySeconds}${'batching' in c ? `, ${c.batching} batching` : ''})`, async () => {
-      if ('batching' in c) {
-        h.stop();
-        h = harness({ batching: c.batching });
-        namespace(h.store, 'demo');
-      }
+      if ('batching' in c) restart({ batching: c.batching });
       h.store.create('deployments.apps', deployment({ replicas: c.replicas, strategy: c.strategy, minReadySeconds: c.minReadySeconds }));
       assert.ok(await h.clock.advanceUntil(() => rolloutState(get(h)) === 'done', 120_000));
       const ru = (c.strategy?.rollingUpdate ?? {}) as { maxSurge?: unknown; maxUnavailable?: unknown };

@@ -1,4 +1,5 @@
 // Shared fixtures for the simulation tests: a store on a manual clock with the simulation running.
+import assert from 'node:assert/strict';
 import { Store, type KubeObject } from '../../../../src/sandbox/api/store';
 import { ManualClock } from '../../../../src/sandbox/sim/clock';
 import { Simulation, type SimulationOptions } from '../../../../src/sandbox/sim/sim';
@@ -19,6 +20,30 @@ export function harness(opts: Partial<SimulationOptions> = {}): Harness {
   const sim = new Simulation({ store, clock, trafficRps: 0, prometheus: false, onError: (e) => errors.push(e), ...opts });
   sim.start();
   return { clock, store, sim, errors, stop: () => sim.stop() };
+}
+
+/**
+ * Gives every test of the enclosing describe a fresh harness (with these namespaces), handed over through
+ * `set`, and checks after each test that the simulation reported no error. The returned function swaps
+ * in a harness with other options for one test (the hooks then stop that one).
+ */
+export function withHarness(set: (h: Harness) => void, o: { namespaces?: string[] } = {}): (opts?: Partial<SimulationOptions>) => Harness {
+  let current: Harness | undefined;
+  const start = (opts: Partial<SimulationOptions> = {}): Harness => {
+    current?.stop();
+    current = harness(opts);
+    for (const ns of o.namespaces ?? []) namespace(current.store, ns);
+    set(current);
+    return current;
+  };
+  beforeEach(() => void start());
+  afterEach(() => {
+    const h = current!;
+    current = undefined;
+    h.stop();
+    assert.deepEqual(h.errors, []);
+  });
+  return start;
 }
 
 export function namespace(store: Store, name: string): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../../../src/sandbox/api/store';
 import { entryPoints, hostToService } from '../../../../src/sandbox/sim/traffic';
-import { harness, namespace, deployment, service, podsOf, type Harness } from './helpers';
+import { harness, withHarness, namespace, deployment, service, podsOf, type Harness } from './helpers';
 
 const obj = (kind: string, apiVersion: string, ns: string, name: string, spec: unknown, annotations?: Record<string, string>): KubeObject => ({
   apiVersion,
@@ -44,13 +44,7 @@ const near = (actual: number | undefined, expected: number, tol = 0.03) => asser
 
 describe('sandbox traffic routing', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = harness();
-  });
-  afterEach(() => {
-    h.stop();
-    assert.deepEqual(h.errors, []);
-  });
+  withHarness((x) => (h = x));
 
   it('maps hosts to Services like Istio does', () => {
     assert.equal(hostToService('web', 'a'), 'web');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../../../src/sandbox/api/store';
 import { podLogs } from '../../../../src/sandbox/sim/logs';
-import { harness, namespace, deployment, service, status, condition, podsOf, type Harness } from './helpers';
+import { withHarness, deployment, service, status, condition, podsOf, type Harness } from './helpers';
 
 function job(name: string, image: string, extra: Record<string, unknown> = {}, restartPolicy = 'Never'): KubeObject {
   return {
@@ -29,14 +29,7 @@ const logsOf = (h: Harness, pod: KubeObject, opts: { previous?: boolean; tailLin
 
 describe('sandbox Jobs, Endpoints and logs', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = harness();
-    namespace(h.store, 'demo');
-  });
-  afterEach(() => {
-    h.stop();
-    assert.deepEqual(h.errors, []);
-  });
+  withHarness((x) => (h = x), { namespaces: ['demo'] });
 
   it('a Job with a healthy image completes', async () => {
     h.store.create('jobs.batch', job('smoke', 'curlimages/curl:8.10.1'));
