@@ -113,8 +113,11 @@ export class KubeHttp {
     return this.auth;
   }
 
-  /** Waits for a read slot; the returned function gives it back (once). */
-  private async readSlot(): Promise<() => void> {
+  /**
+   * Waits for a read slot; the returned function gives it back (once). request() takes one for each GET;
+   * a caller streaming something as heavy as a list (a watch-list's initial state) takes one itself.
+   */
+  async acquireRead(): Promise<() => void> {
     if (this.readsInFlight >= this.maxReadsInFlight) await new Promise<void>((r) => this.waitingReads.push(r));
     else this.readsInFlight++;
     let released = false;
@@ -148,7 +151,7 @@ export class KubeHttp {
 
   /** One request; resolves with the parsed JSON (or text for non-JSON answers). */
   async request<T = unknown>(req: HttpRequest): Promise<T> {
-    const release = req.method === 'GET' ? await this.readSlot() : undefined;
+    const release = req.method === 'GET' ? await this.acquireRead() : undefined;
     try {
       return await this.send<T>(req);
     } finally {

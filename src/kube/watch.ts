@@ -131,8 +131,14 @@ export function informer(
   const sync = () => (watchListOn() ? watch(true) : void relist());
 
   /** A watch from `rv`, or with `initial` one that first streams the current state (watch-list). */
-  function watch(initial: boolean): void {
-    if (disposed) return;
+  function watch(initial: boolean, slot?: () => void): void {
+    if (disposed) return slot?.();
+    // Streaming the initial state costs the server what a LIST does: it waits for a read slot like one
+    // (held until the end marker), so thousands of informers starting together are paced, not a storm.
+    if (initial && !slot) {
+      void http.acquireRead().then((release) => (disposed ? release() : watch(true, release)));
+      return;
+    }
     let expired = false;
     let opened = false;
     let ignored = false;
@@ -143,14 +149,23 @@ export function informer(
     const timeoutSeconds = watchTimeoutSeconds(opts);
     // A server that ignores sendInitialEvents sends the objects (rv unset) and then nothing: no marker
     // after a while of silence means none is coming.
+    const silenceMs = opts.initialEventsTimeoutMs ?? 10_000;
     let silence: ReturnType<typeof setTimeout> | undefined;
     const awaitMarker = () => {
       if (silence) clearTimeout(silence);
       if (!fresh || disposed) return;
+      const armedAt = Date.now();
+      const linesAtArm = lines;
       silence = setTimeout(() => {
-        ignored = true;
-        handle.abort();
-      }, opts.initialEventsTimeoutMs ?? 10_000);
+        // A timer that fires late means this process was busy: its sockets may hold lines it has not
+        // read yet. Look again later, and only after the pending I/O (setImmediate runs after it).
+        if (Date.now() - armedAt > silenceMs + 1000) return awaitMarker();
+        setImmediate(() => {
+          if (!fresh || disposed || lines !== linesAtArm) return;
+          ignored = true;
+          handle.abort();
+        });
+      }, silenceMs);
       silence.unref?.();
     };
     const query = initial
@@ -181,6 +196,7 @@ export function informer(
               const items = [...fresh.values()];
               fresh = undefined;
               if (silence) clearTimeout(silence);
+              slot?.();
               applySync(items, o.metadata.resourceVersion ?? '');
             } else {
               // A plain bookmark first: the server watches without sending the initial state marker.
@@ -203,6 +219,7 @@ export function informer(
       },
       (err) => {
         if (silence) clearTimeout(silence);
+        slot?.();
         if (stream === handle) stream = undefined;
         if (disposed) return;
         // The server refused or ignored the watch-list: LIST + watch, for every informer of this connection.
