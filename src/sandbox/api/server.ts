@@ -6,7 +6,7 @@
 //   server.hooks.admin         everything under /admin/
 // `listen(port)` starts an http.Server (port 0 allowed) and `close()` ends open watches first.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import YAML from 'yaml';
 import { ApiError, badRequest, methodNotSupported, notFound, toStatus, unsupportedMediaType, type Status } from './errors';
 import { noFaults, faultReason, type Faults } from './faults';
@@ -15,7 +15,7 @@ import { applyPatch, patchTypeOf, type PatchType } from './patch';
 import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf';
 import { apiVersionOf, resourceFor, type ResourceDef } from './resources';
 import { compileSelectors, labelSelectorString, type LabelSelectorObject } from './selectors';
-import { objectBytes, objectJson, type KubeObject, type Store, type Watcher } from './store';
+import { httpChunk, objectBytes, objectJson, type KubeObject, type Store, type Watcher } from './store';
 import { toTable, type IncludeObject } from './tables';
 import { isPlainObject } from './json';
 
@@ -181,6 +181,57 @@ const COMMA = Buffer.from(',');
 /** Bytes queued for one watch stream beyond which the watcher is considered gone. */
 const MAX_WATCH_BACKLOG = 64 * 1024 * 1024;
 
+/** One watch stream's socket and the pre-framed chunks it has been handed in the current tick. */
+interface WatchOutput {
+  socket: Socket;
+  chunks: Buffer[];
+  /** Called when the socket's backlog says the client stopped reading. */
+  onBacklog(): void;
+}
+
+/**
+ * Writes watch events at the end of the tick in which they were committed, for every watch in one pass.
+ * A commit hands each watcher its event with an array push (no per-watcher cork, timer or closure), so
+ * the first socket write starts right after the commit; a burst of commits in one tick leaves as one
+ * writev per watcher. Every write of a raw watch stream goes through here, so order is kept.
+ */
+class TickWriter {
+  private queued: WatchOutput[] = [];
+  private scheduled = false;
+
+  push(out: WatchOutput, chunk: Buffer): void {
+    if (out.chunks.push(chunk) === 1) this.queued.push(out);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(() => this.flush());
+    }
+  }
+
+  /** Writes what is pending (all watchers, or one that is about to end). */
+  flush(only?: WatchOutput): void {
+    if (only) return TickWriter.write(only);
+    this.scheduled = false;
+    const queued = this.queued;
+    this.queued = [];
+    for (const out of queued) TickWriter.write(out);
+  }
+
+  private static write(out: WatchOutput): void {
+    const { socket, chunks } = out;
+    if (!chunks.length) return;
+    out.chunks = [];
+    if (socket.destroyed) return;
+    if (chunks.length === 1) socket.write(chunks[0]);
+    else {
+      socket.cork();
+      for (const c of chunks) socket.write(c);
+      socket.uncork();
+    }
+    // A watcher that stopped reading is dropped (as kube-apiserver does) rather than buffered forever.
+    if (socket.writableLength > MAX_WATCH_BACKLOG) out.onBacklog();
+  }
+}
+
 /** A list body from the objects' cached bytes, written piecewise: no big string is ever built. */
 function sendList(res: http.ServerResponse, head: string, items: Buffer[]): void {
   const first = Buffer.from(head);
@@ -247,6 +298,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const random = opts.random ?? Math.random;
   const bookmarkMs = opts.bookmarkIntervalMs ?? 10_000;
   const watches = new Set<http.ServerResponse>();
+  const tickWriter = new TickWriter();
   let server: http.Server | undefined;
   let baseUrl: string | undefined;
 
@@ -333,8 +385,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
     const sock = res.socket;
-    const rawChunks = (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true;
-    let corked = false;
+    // Events go out as soon as they are committed: no Nagle delay on a stream of small writes.
+    sock?.setNoDelay(true);
+    // Raw mode: the stream's chunks are framed here and written to the socket by the tick writer (the
+    // same bytes res.write would produce, without per-watcher framing work); otherwise res.write.
+    const raw: WatchOutput | undefined =
+      sock && (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true ? { socket: sock, chunks: [], onBacklog: () => end() } : undefined;
     let events = 0;
     let firstTable = true;
     let watcher: Watcher | undefined;
@@ -346,50 +402,41 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       watcher?.stop();
       for (const tm of timers) clearTimeout(tm);
       watches.delete(res);
+      // What this tick queued goes out before the terminating chunk.
+      if (raw) tickWriter.flush(raw);
       res.end();
     };
+    /** One line of this stream (a string is framed here; a Buffer chunk is already framed). */
+    const send = (line: string) => (raw ? tickWriter.push(raw, httpChunk(Buffer.from(line))) : res.write(line));
     watches.add(res);
     res.on('close', end);
     const expiredLine = (msg: string) =>
       `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: msg, reason: 'Expired', code: 410 } })}\n`;
     if (rv && rv !== '0' && faults.forceWatchExpired !== 0 && (!faults.resources.length || faults.resources.includes(t.def.key))) {
       if (faults.forceWatchExpired > 0) faults.forceWatchExpired--;
-      res.write(expiredLine(`too old resource version: ${rv} (${store.resourceVersion})`));
+      send(expiredLine(`too old resource version: ${rv} (${store.resourceVersion})`));
       end();
       return;
     }
+    const preferred = t.version === t.def.versions[0];
     try {
       watcher = store.watch(t.def.key, t.namespace, rv, { labelSelector: compiled.label, fieldSelector: compiled.field }, (d) => {
         if (ended) return;
         if (table) {
           const obj = toTable(t.def, [d.object], store.now(), include, { resourceVersion: d.object.metadata.resourceVersion }, firstTable);
           firstTable = false;
-          res.write(`{"type":"${d.type}","object":${JSON.stringify(obj)}}\n`);
-        } else if (t.version === t.def.versions[0]) {
-          // The hot path: the event's pre-framed chunk, shared by every watcher, straight to the
-          // socket (same bytes res.write would produce, without per-watcher framing work).
-          if (rawChunks && sock && !sock.destroyed) {
-            // Cork until the end of this tick: a burst of commits leaves as one writev per watcher.
-            if (!corked) {
-              corked = true;
-              sock.cork();
-              process.nextTick(() => {
-                corked = false;
-                sock.uncork();
-              });
-            }
-            sock.write(d.chunk());
-            // A watcher that stopped reading is dropped (as kube-apiserver does) rather than buffered forever.
-            if (sock.writableLength > MAX_WATCH_BACKLOG) return end();
-          } else res.write(d.line());
-        }
-        else res.write(`{"type":"${d.type}","object":${outJson(t.def, t.version, d.object)}}\n`);
+          send(`{"type":"${d.type}","object":${JSON.stringify(obj)}}\n`);
+        } else if (preferred) {
+          // The hot path: the event's pre-framed chunk, built once and shared by every watcher.
+          if (raw) tickWriter.push(raw, d.chunk());
+          else res.write(d.line());
+        } else send(`{"type":"${d.type}","object":${outJson(t.def, t.version, d.object)}}\n`);
         events++;
         if (faults.watchCutAfterEvents > 0 && events >= faults.watchCutAfterEvents) end();
       });
     } catch (e) {
       if (e instanceof ApiError && e.code === 410) {
-        res.write(expiredLine(e.message));
+        send(expiredLine(e.message));
         end();
         return;
       }
@@ -399,7 +446,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const bookmark = (annotations?: Record<string, string>) => {
       const meta: Record<string, unknown> = { resourceVersion: store.resourceVersion };
       if (annotations) meta.annotations = annotations;
-      res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: t.def.kind, apiVersion: apiVersionOf(t.def, t.version), metadata: meta } })}\n`);
+      send(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: t.def.kind, apiVersion: apiVersionOf(t.def, t.version), metadata: meta } })}\n`);
     };
     if (bookmarks && sendInitial && (!rv || rv === '0')) bookmark({ 'k8s.io/initial-events-end': 'true' });
     if (bookmarks) {

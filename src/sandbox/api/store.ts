@@ -47,7 +47,7 @@ import { mustResource, type ResourceDef } from './resources';
 import { compileSelectors, type CompiledSelectors, type Selectors } from './selectors';
 import { applyDefaults, validateObject } from './defaults';
 import { applyPatch, type PatchType } from './patch';
-import { deepEqual } from './json';
+import { cloneJson, deepEqual } from './json';
 import { recordApply, recordUpdate, type Managers } from './managedfields';
 
 export interface OwnerReference {
@@ -89,6 +89,7 @@ export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export class ChangeEvent {
   private readonly _lines = new Map<string, Buffer>();
   private readonly _chunks = new Map<string, Buffer>();
+  private readonly _deliveries = new Map<string, WatchDelivery>();
   constructor(
     readonly type: EventType,
     /** Registry key of the resource (`deployments.apps`). */
@@ -108,6 +109,15 @@ export class ChangeEvent {
       this._lines.set(type, b);
     }
     return b;
+  }
+  /** What a watcher receives for this event as `type`: one object shared by every watcher. */
+  delivery(type: EventType = this.type): WatchDelivery {
+    let d = this._deliveries.get(type);
+    if (!d) {
+      d = { type, object: this.object, line: () => this.line(type), chunk: () => this.chunk(type) };
+      this._deliveries.set(type, d);
+    }
+    return d;
   }
   /** line(type) as an HTTP/1.1 chunk, built once per type. */
   chunk(type: EventType = this.type): Buffer {
@@ -331,7 +341,7 @@ export class Store {
   create(resource: string, input: KubeObject, opts: WriteOptions = {}): KubeObject {
     const s = this.state(resource);
     const def = s.def;
-    const obj = dropNulls(structuredClone(input)) as KubeObject;
+    const obj = dropNulls(cloneJson(input)) as KubeObject;
     // Storage is version-independent: objects are kept in the preferred version.
     obj.apiVersion = def.group ? `${def.group}/${def.versions[0]}` : def.versions[0];
     obj.kind = def.kind;
@@ -389,22 +399,24 @@ export class Store {
   }
 
   /** Applies an already-checked update of `old` (rv checks done by the caller). */
-  private updateFrom(s: ResourceState, old: KubeObject, input: KubeObject, opts: WriteOptions): KubeObject {
+  private updateFrom(s: ResourceState, old: KubeObject, input: KubeObject, opts: WriteOptions, owned = false): KubeObject {
+    // `owned`: input is a private copy (modify's draft), so it need not be copied again.
+    const own = <T>(v: T): T => (owned ? v : cloneJson(v));
     const def = s.def;
     let obj: KubeObject;
     if (opts.subresource === 'status') {
-      obj = structuredClone(old) as KubeObject;
+      obj = cloneJson(old) as KubeObject;
       if (input.status === undefined || input.status === null) delete obj.status;
-      else obj.status = dropNulls(structuredClone(input.status));
+      else obj.status = dropNulls(own(input.status));
       // kube-apiserver's Deployment status strategy resets only spec and labels: annotations written
       // through /status stick without a generation bump (the controller's revision annotation does this).
       if (def.key === 'deployments.apps' && input.metadata) {
-        const annotations = dropNulls(structuredClone(input.metadata.annotations ?? {})) as Record<string, string>;
+        const annotations = dropNulls(cloneJson(input.metadata.annotations ?? {})) as Record<string, string>;
         if (Object.keys(annotations).length) obj.metadata.annotations = annotations;
         else delete obj.metadata.annotations;
       }
     } else {
-      obj = dropNulls(structuredClone(input)) as KubeObject;
+      obj = dropNulls(own(input)) as KubeObject;
       obj.apiVersion = old.apiVersion;
       obj.kind = old.kind;
       const meta = (obj.metadata ??= {});
@@ -414,7 +426,7 @@ export class Store {
       }
       if (def.subresources.includes('status')) {
         if (old.status === undefined) delete obj.status;
-        else obj.status = structuredClone(old.status);
+        else obj.status = cloneJson(old.status);
       }
       applyDefaults(def, obj, old);
       const causes = validateObject(def, obj, old);
@@ -447,9 +459,9 @@ export class Store {
   modify(resource: string, namespace: string | undefined, name: string, fn: (draft: KubeObject) => void | boolean, opts: WriteOptions = {}): KubeObject {
     const s = this.state(resource);
     const old = this.get(resource, namespace, name);
-    const draft = structuredClone(old) as KubeObject;
+    const draft = cloneJson(old) as KubeObject;
     if (fn(draft) === false) return old;
-    return this.updateFrom(s, old, draft, opts);
+    return this.updateFrom(s, old, draft, opts, true);
   }
 
   patch(resource: string, namespace: string | undefined, name: string, type: PatchType, body: unknown, opts: WriteOptions = {}): KubeObject {
@@ -510,7 +522,7 @@ export class Store {
     const policy = opts.propagationPolicy ?? 'Background';
     if (old.metadata.finalizers?.length) {
       if (old.metadata.deletionTimestamp) return old;
-      const obj = structuredClone(old) as KubeObject;
+      const obj = cloneJson(old) as KubeObject;
       obj.metadata.deletionTimestamp = rfc3339(this.now());
       obj.metadata.deletionGracePeriodSeconds = 0;
       if (resource === 'namespaces') obj.status = { ...((obj.status as object) ?? {}), phase: 'Terminating' };
@@ -623,7 +635,7 @@ export class Store {
     m?.delete(old.metadata.name!);
     if (m && m.size === 0) s.byNs.delete(ns);
     this.rv++;
-    const obj = structuredClone(old) as KubeObject;
+    const obj = cloneJson(old) as KubeObject;
     obj.metadata.resourceVersion = String(this.rv);
     deepFreeze(obj);
     this.liveUids.delete(old.metadata.uid!);
@@ -737,20 +749,20 @@ export class Store {
     const o = ev.object;
     if (w.ns !== undefined && o.metadata.namespace !== w.ns) return;
     if (w.sel.all) {
-      w.onEvent({ type: ev.type, object: o, line: () => ev.line(), chunk: () => ev.chunk() });
+      w.onEvent(ev.delivery());
       return;
     }
     const now = ev.type !== 'DELETED' && w.sel.matches(o);
     const before = ev.oldObject !== undefined && w.sel.matches(ev.oldObject);
     if (ev.type === 'DELETED') {
-      if (before) w.onEvent({ type: 'DELETED', object: o, line: () => ev.line(), chunk: () => ev.chunk() });
+      if (before) w.onEvent(ev.delivery());
     } else if (now && (before || ev.type === 'ADDED')) {
-      w.onEvent({ type: ev.type, object: o, line: () => ev.line(), chunk: () => ev.chunk() });
+      w.onEvent(ev.delivery());
     } else if (now) {
-      w.onEvent({ type: 'ADDED', object: o, line: () => ev.line('ADDED'), chunk: () => ev.chunk('ADDED') });
+      w.onEvent(ev.delivery('ADDED'));
     } else if (before) {
       // Left the selector: kube-apiserver sends the previous state stamped with the new version.
-      const gone = structuredClone(ev.oldObject!) as KubeObject;
+      const gone = cloneJson(ev.oldObject!) as KubeObject;
       gone.metadata.resourceVersion = String(ev.resourceVersion);
       w.onEvent({ type: 'DELETED', object: gone, line: () => watchLine('DELETED', gone), chunk: () => httpChunk(watchLine('DELETED', gone)) });
     }
