@@ -1,5 +1,6 @@
-// RolloutService: the engine's public face. Sessions are shared per (pipeline, environment, context) and
-// reference-counted by watchers; requests are validated (protected environments, `after` order) before
+// RolloutService: the engine's public face. Sessions are shared per (context, namespace, pipeline) — what
+// the record ConfigMap and the Lease are named after — and reference-counted by watchers; a second deploy
+// file (or environment) mapping onto the same record is refused with an explained conflict; requests are validated (protected environments, `after` order) before
 // anything is written. The cluster connection is injected, so this module never loads client-node.
 import type { Pipeline } from '../deployfile/model';
 import type { ActionOptions, ActionResult, ClusterAccess, Disposable, RolloutService, RolloutTarget } from './api';
@@ -38,6 +39,8 @@ interface Entry {
 
 export class EngineService implements RolloutService {
   private sessions = new Map<string, Promise<Entry>>();
+  /** Which deploy file, document and environment each session's plan comes from (same keys as sessions). */
+  private origins = new Map<string, { origin: string; describe: string }>();
   private connections = new Map<string, KubeOps>();
   private clocks = new Map<string, Promise<Clock>>();
   private readonly access: ClusterAccess;
@@ -72,8 +75,9 @@ export class EngineService implements RolloutService {
     return p;
   }
 
-  private key(p: Pipeline, env: string, context: string): string {
-    return `${context}\u0000${env}\u0000${p.name}\u0000${p.file}\u0000${p.documentIndex}`;
+  /** One record and one Lease per (context, namespace, pipeline): so is one session. */
+  private key(plan: Plan): string {
+    return `${plan.context}\u0000${plan.namespace}\u0000${plan.pipeline}`;
   }
 
   /** The session for a target, created on first use. */
@@ -81,7 +85,16 @@ export class EngineService implements RolloutService {
     const pr = makePlan(target.pipeline, target.environment);
     if (!pr.ok) throw new PlanError(pr.message);
     const plan = { ...pr.plan, context: this.contextOf(pr.plan) };
-    const key = this.key(target.pipeline, target.environment, plan.context);
+    const key = this.key(plan);
+    const p = target.pipeline;
+    const origin = `${p.file}\u0000${p.documentIndex}\u0000${target.environment}`;
+    const describe = `${p.file || '(unsaved deploy file)'}${p.documentIndex > 0 ? ` (document ${p.documentIndex + 1})` : ''}, environment '${target.environment}'`;
+    const owner = this.origins.get(key);
+    if (owner && owner.origin !== origin) {
+      throw new SharedRecordError(
+        `pipeline '${plan.pipeline}' in namespace ${plan.namespace} of context ${plan.context} is already in use from ${owner.describe}; ${describe} maps onto the same record and Lease (kube-delivery-${plan.pipeline}): rename one pipeline (metadata.name) or give the environment its own namespace`,
+      );
+    }
     let e = this.sessions.get(key);
     if (!e) {
       e = (async () => {
@@ -92,7 +105,8 @@ export class EngineService implements RolloutService {
         return { session, refs: 0, ops };
       })();
       this.sessions.set(key, e);
-      e.catch(() => this.sessions.delete(key));
+      this.origins.set(key, { origin, describe });
+      e.catch(() => this.forget(key));
     }
     const entry = await e;
     entry.refs++;
@@ -106,11 +120,16 @@ export class EngineService implements RolloutService {
         entry.refs--;
         // Keep a driving session alive: the run must go on while this service lives.
         if (entry.refs <= 0 && !entry.session.isDriver) {
-          this.sessions.delete(key);
+          this.forget(key);
           void entry.session.dispose();
         }
       },
     };
+  }
+
+  private forget(key: string): void {
+    this.sessions.delete(key);
+    this.origins.delete(key);
   }
 
   async status(target: RolloutTarget): Promise<RolloutSnapshot> {
@@ -126,7 +145,7 @@ export class EngineService implements RolloutService {
 
   private errorSnapshot(target: RolloutTarget, err: unknown): RolloutSnapshot {
     const pr = makePlan(target.pipeline, target.environment);
-    const kind = err instanceof PlanError ? 'invalid' : err instanceof ConnectError ? 'unreachable' : 'other';
+    const kind = err instanceof PlanError || err instanceof SharedRecordError ? 'invalid' : err instanceof ConnectError ? 'unreachable' : 'other';
     const message = err instanceof Error ? err.message : String(err);
     if (!pr.ok) {
       const env = target.pipeline.environments[0];
@@ -193,6 +212,7 @@ export class EngineService implements RolloutService {
     } catch (err) {
       if (err instanceof ConnectError) return { ok: false, code: 'unreachable', message: err.message };
       if (err instanceof PlanError) return { ok: false, code: 'invalid', message: err.message };
+      if (err instanceof SharedRecordError) return { ok: false, code: 'conflict', message: err.message };
       return toActError(err);
     }
     const { entry, plan } = s;
@@ -243,6 +263,7 @@ export class EngineService implements RolloutService {
     } catch (err) {
       if (err instanceof ConnectError) return { ok: false, code: 'unreachable', message: err.message };
       if (err instanceof PlanError) return { ok: false, code: 'invalid', message: err.message };
+      if (err instanceof SharedRecordError) return { ok: false, code: 'conflict', message: err.message };
       return toActError(err);
     }
     try {
@@ -294,6 +315,7 @@ export class EngineService implements RolloutService {
   dispose(): void {
     for (const e of this.sessions.values()) void e.then((x) => x.session.dispose(), () => undefined);
     this.sessions.clear();
+    this.origins.clear();
     for (const ops of this.connections.values()) ops.dispose();
     this.connections.clear();
   }
@@ -301,6 +323,8 @@ export class EngineService implements RolloutService {
 
 class ConnectError extends Error {}
 class PlanError extends Error {}
+/** Two deploy files (or environments) would drive the same record and Lease. */
+class SharedRecordError extends Error {}
 
 export function createRolloutService(opts: EngineOptions): EngineService {
   return new EngineService(opts);

@@ -44,4 +44,30 @@ describe('RolloutService: protected environments and `after` order', () => {
     assert.equal(r.ok ? 'ok' : r.code, 'invalid');
     svc.dispose();
   });
+
+  it('one session per (context, namespace, pipeline): a second deploy file or environment on the same record is refused, explained', async () => {
+    world = new World();
+    const a = examplePipeline('simple.deploy.yaml');
+    const copy = { ...a, file: '/elsewhere/hello-copy.deploy.yaml' };
+    // A pipeline whose two environments share one namespace would share one record too.
+    const twoEnvs = { ...a, file: '/x/two.deploy.yaml', environments: [a.environments[0], { ...a.environments[0], name: 'qa' }] };
+    const svc = createRolloutService({ connect: () => ({ ok: true, ops: world.cluster }), clock: world.clock, identity: 'svc' });
+    const seen: string[] = [];
+    const w = svc.watch({ pipeline: a, environment: 'staging' }, (s) => seen.push(s.phase));
+    await pump(world.clock, svc.status({ pipeline: a, environment: 'staging' }));
+    const r = await svc.act({ pipeline: copy, environment: 'staging' }, 'start');
+    assert.equal(r.ok ? 'ok' : r.code, 'conflict');
+    assert.match(!r.ok ? r.message : '', /pipeline 'hello' in namespace hello-staging of context sandbox is already in use from .*simple\.deploy\.yaml, environment 'staging'; \/elsewhere\/hello-copy\.deploy\.yaml, environment 'staging' maps onto the same record and Lease \(kube-delivery-hello\): rename one pipeline/);
+    const st = await svc.status({ pipeline: copy, environment: 'staging' });
+    assert.equal(st.error?.kind, 'invalid');
+    const other = await svc.rerunTest({ pipeline: twoEnvs, environment: 'qa' }, 'smoke');
+    assert.equal(other.ok ? 'ok' : other.code, 'conflict');
+    // The same file again shares the session; once it is released, the other file may use the name.
+    assert.equal((await svc.status({ pipeline: a, environment: 'staging' })).error, undefined);
+    w.dispose();
+    assert.ok(seen.length > 0);
+    const later = await svc.status({ pipeline: copy, environment: 'staging' });
+    assert.equal(later.error, undefined, later.error?.message);
+    svc.dispose();
+  });
 });
