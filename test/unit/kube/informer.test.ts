@@ -258,6 +258,56 @@ describe('informer (watch-list): one streaming request per sync', function () {
     assert.equal(api.lists.length, 0);
   });
 
+  it('streaming an initial state holds a read slot until its end marker, so starts are paced like LISTs', async () => {
+    http.dispose();
+    http = api.client({ maxReadsInFlight: 1 });
+    api.watchList = 'ignore'; // the test sends the marker itself
+    api.items = [cm('a', '1')];
+    api.listRv = '5';
+    const first = api.next<OpenWatch>('watch');
+    const h1 = start({ initialEventsTimeoutMs: 60_000 });
+    const w1 = await first;
+    const second = api.next<OpenWatch>('watch');
+    start({ initialEventsTimeoutMs: 60_000 });
+    // The second informer waits for the slot while the first one's initial state is streaming.
+    const deadline = Date.now() + 5000;
+    while (http.pendingReads().waiting === 0 && api.watches.length === 1 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(http.pendingReads(), { inFlight: 1, waiting: 1 });
+    assert.equal(api.watches.length, 1);
+    w1.send('BOOKMARK', { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: '5', annotations: { 'k8s.io/initial-events-end': 'true' } } });
+    await h1.synced;
+    const w2 = await second;
+    assert.equal(w2.query.get('sendInitialEvents'), 'true');
+    assert.deepEqual(events, ['ADDED a@1']);
+  });
+
+  it('a re-sync whose stream is cut twice before its end marker gets a LIST', async () => {
+    api.watchList = 'stream';
+    api.items = [cm('a', '1')];
+    api.listRv = '5';
+    const first = api.next<OpenWatch>('watch');
+    await start().synced;
+    const w1 = await first;
+    api.watchList = 'ignore'; // from now on the initial state streams but its marker never comes
+    api.items = [cm('a', '1'), cm('b', '6')];
+    api.listRv = '6';
+    const cut1 = api.next<OpenWatch>('watch');
+    w1.send('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' });
+    w1.res.end();
+    const r1 = await cut1;
+    const cut2 = api.next<OpenWatch>('watch');
+    r1.res.socket!.destroy();
+    const r2 = await cut2;
+    assert.equal(r2.query.get('sendInitialEvents'), 'true');
+    const listed = api.next('list');
+    r2.res.socket!.destroy();
+    await listed;
+    const after = api.next<OpenWatch>('watch');
+    assert.equal((await after).query.get('resourceVersion'), '6');
+    assert.deepEqual(events, ['ADDED a@1', 'ADDED b@6']);
+    assert.notEqual(http.watchListSupported, false, 'cut streams do not turn watch-list off');
+  });
+
   it('a server that refuses it (400) gets LIST + watch, for every informer of the connection', async () => {
     api.watchList = 400;
     api.items = [cm('a', '1')];
