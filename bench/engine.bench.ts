@@ -3,6 +3,8 @@
 //    write that puts all traffic on stable, and the API requests the driver sent meanwhile; next to the
 //    floor of ONE write round trip to the same sandbox (a merge patch of a ConfigMap) measured the same
 //    way at the same moment of the same run (the simulation's load is the same). Goal: within 1.5x.
+//    The same for blue-green with previewWeight (no router): abort at the manual gate until the active
+//    Service's selector no longer includes the new colour's pods.
 // 2. API requests per stage must not grow with the stage's duration (watches, no polling): a canary
 //    whose stages only pause, run with short and long pauses; requests counted by the client.
 //   npx tsx bench/engine.bench.ts
@@ -42,8 +44,38 @@ async function opsOf(svc: EngineService, pipeline: Pipeline): Promise<HttpKubeOp
   return (s.entry as unknown as { ops: HttpKubeOps }).ops;
 }
 
-async function abortBench(sb: Sandbox): Promise<BenchResult[]> {
-  const pipeline = examplePipeline('canary-istio.deploy.yaml');
+/** What an abort benchmark runs: the pipeline, the gate it aborts at, and the commit that restores traffic. */
+interface AbortCase {
+  pipeline: Pipeline;
+  namespace: string;
+  image: (i: number) => string;
+  atGate: (s: RolloutSnapshot) => boolean;
+  /** The store change that puts all traffic back on the live version. */
+  restored: (resource: string, object: unknown) => boolean;
+}
+
+const istioAbort: AbortCase = {
+  pipeline: examplePipeline('canary-istio.deploy.yaml'),
+  namespace: 'payments-staging',
+  image: (i) => `registry.example.com/payments:3.2.${i + 1}`,
+  atGate: (s) => s.gate?.kind === 'analysis',
+  restored: (resource, o) => resource.startsWith('virtualservices') && (o as { spec: { http: { route: { weight: number }[] }[] } }).spec.http[0].route[0].weight === 100,
+};
+
+const previewAbort: AbortCase = {
+  // 1 new pod beside the 3 live ones: 25% of the user Service until the abort narrows it again.
+  pipeline: examplePipeline('blue-green.deploy.yaml', (t) => t.replace('autoPromote: true', 'autoPromote: false').replace('scaleDownDelay: 30s', 'scaleDownDelay: 30s\n    previewWeight: 25')),
+  namespace: 'profile-staging',
+  image: (i) => `registry.example.com/profile:4.0.${i + 1}`,
+  atGate: (s) => s.gate?.kind === 'manual',
+  restored: (resource, o) => {
+    const x = o as { metadata: { name: string }; spec?: { selector?: Record<string, string> } };
+    return resource === 'services' && x.metadata.name === 'profile' && x.spec?.selector?.['pod-template-hash'] !== undefined;
+  },
+};
+
+async function abortBench(sb: Sandbox, c: AbortCase): Promise<{ abortMs: number; floorMs: number; requests: number }> {
+  const pipeline = c.pipeline;
   const svc = createClusterRolloutService({ access: { kubeconfigYaml: sb.kubeconfig }, clock: sb.clock, identity: 'bench' });
   const abortMs: number[] = [];
   const abortReqs: number[] = [];
@@ -51,14 +83,14 @@ async function abortBench(sb: Sandbox): Promise<BenchResult[]> {
   const target = { pipeline, environment: 'staging' };
   try {
     for (let i = 0; i < RUNS; i++) {
-      const started = await svc.act(target, 'start', { image: `registry.example.com/payments:3.2.${i + 1}` });
+      const started = await svc.act(target, 'start', { image: c.image(i) });
       if (!started.ok) throw new Error(started.message);
-      await waitFor(svc, pipeline, (s) => s.gate?.kind === 'analysis');
+      await waitFor(svc, pipeline, c.atGate);
       const ops = await opsOf(svc, pipeline);
       // The floor, under the same load (same moment of the same run): one write round trip, timed from
       // the call to the store's commit like the abort.
       let f1 = 0;
-      const floorRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'payments-staging', name: 'bench-floor' };
+      const floorRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: c.namespace, name: 'bench-floor' };
       if (i === 0) await ops.create({ ...floorRef, metadata: { name: floorRef.name, namespace: floorRef.namespace }, data: { n: '0' } });
       const offF = sb.store.onChange((e) => {
         if (!f1 && e.resource === 'configmaps' && (e.object as { metadata: { name: string } }).metadata.name === 'bench-floor') f1 = performance.now();
@@ -70,9 +102,7 @@ async function abortBench(sb: Sandbox): Promise<BenchResult[]> {
       floorMs.push(f1 - f0);
       let t1 = 0;
       const off = sb.store.onChange((e) => {
-        if (t1 || !e.resource.startsWith('virtualservices')) return;
-        const route = (e.object as unknown as { spec: { http: { route: { weight: number }[] }[] } }).spec.http[0].route;
-        if (route[0].weight === 100) t1 = performance.now();
+        if (!t1 && (e.object as { metadata: { namespace?: string } }).metadata.namespace === c.namespace && c.restored(e.resource, e.object)) t1 = performance.now();
       });
       const before = ops.stats().total;
       const t0 = performance.now();
@@ -91,12 +121,7 @@ async function abortBench(sb: Sandbox): Promise<BenchResult[]> {
   } finally {
     svc.dispose();
   }
-  const a = median(abortMs);
-  const f = median(floorMs);
-  return [
-    { name: 'abort → 100% stable (router write committed)', unit: 'ms', value: r2(a), reference: { name: 'one write round trip (merge patch, same moment of the run)', value: r2(f) }, ratio: r2(a / f), goal: '≤ 1.5x the floor', notes: `ratio = abort / floor; median of ${RUNS} aborts at the first analysis gate of canary-istio, driver in process` },
-    { name: 'abort → 100% stable: API requests sent before the commit', unit: 'req', value: median(abortReqs), notes: 'the restoring router write goes out at once (abort fast path); the record write follows it' },
-  ];
+  return { abortMs: median(abortMs), floorMs: median(floorMs), requests: median(abortReqs) };
 }
 
 function pausingPipeline(pauseMs: number): Pipeline {
@@ -138,7 +163,21 @@ export async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const sb = await startSandbox({ port: 0, speed: 100, seed: 'examples' });
   try {
-    results.push(...(await abortBench(sb)));
+    const canary = await abortBench(sb, istioAbort);
+    results.push(
+      { name: 'abort → 100% stable (router write committed)', unit: 'ms', value: r2(canary.abortMs), reference: { name: 'one write round trip (merge patch, same moment of the run)', value: r2(canary.floorMs) }, ratio: r2(canary.abortMs / canary.floorMs), goal: '≤ 1.5x the floor', notes: `ratio = abort / floor; median of ${RUNS} aborts at the first analysis gate of canary-istio, driver in process` },
+      { name: 'abort → 100% stable: API requests sent before the commit', unit: 'req', value: canary.requests, notes: 'the restoring router write goes out at once (abort fast path); the record write follows it' },
+    );
+    const preview = await abortBench(sb, previewAbort);
+    results.push({
+      name: 'blue-green preview (previewWeight 25, no router): abort → live colour only',
+      unit: 'ms',
+      value: r2(preview.abortMs),
+      reference: { name: 'one write round trip (same moment of the run)', value: r2(preview.floorMs) },
+      ratio: r2(preview.abortMs / preview.floorMs),
+      goal: '≤ 1.5x the floor',
+      notes: `until the active Service is narrowed back to the live pods (one selector write; ${preview.requests} API request${preview.requests === 1 ? '' : 's'} before the commit); median of ${RUNS} aborts at the manual gate`,
+    });
     const short = await requestsPerStage(sb, 60_000);
     const long = await requestsPerStage(sb, 20 * 60_000);
     const per = (x: typeof short) => r2((x.total - x.lease) / x.stages);
