@@ -140,6 +140,8 @@ interface ServerResults {
   /** Duration of store.modify including the fan-out to every watcher's socket buffer, ms. */
   fanout: number[];
   peaks: [string, number][];
+  /** CPU time used by the server in each finished phase. */
+  cpu: [string, NodeJS.CpuUsage][];
 }
 
 async function serverMain(): Promise<void> {
@@ -165,6 +167,9 @@ async function serverMain(): Promise<void> {
   const burstCommits: [string, number][] = [];
   const fanout: number[] = [];
   let sampler: NodeJS.Timeout | undefined;
+  /** CPU time (user + system, µs) the server used in each phase. */
+  const phaseCpu = new Map<string, NodeJS.CpuUsage>();
+  let phaseCpu0 = process.cpuUsage();
   const change = (i: number, annotation: string, replicas?: number): [string, number] => {
     const t = targets[i % targets.length];
     const at = clock();
@@ -180,6 +185,8 @@ async function serverMain(): Promise<void> {
     try {
       switch (m.cmd) {
         case 'phase':
+          phaseCpu.set(rss.phase, process.cpuUsage(phaseCpu0));
+          phaseCpu0 = process.cpuUsage();
           clearInterval(sampler);
           gc();
           rss.phase = m.name;
@@ -211,7 +218,7 @@ async function serverMain(): Promise<void> {
         case 'results': {
           clearInterval(sampler);
           rss.sample();
-          const r: ServerResults = { commits, burstCommits, fanout, peaks: [...rss.peaks] };
+          const r: ServerResults = { commits, burstCommits, fanout, peaks: [...rss.peaks], cpu: [...phaseCpu] };
           return reply(r);
         }
         case 'close':
@@ -352,6 +359,16 @@ function timeListFloor(items: KubeObject[]): number {
 
 const CR = 13;
 const LF = 10;
+const SEMICOLON = 59;
+const SPACE = 32;
+
+/** The value of an ASCII hex digit, or -1. */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
 
 /**
  * Incremental decoder of one watch response: status line and headers, then HTTP/1.1 chunked framing,
@@ -369,6 +386,11 @@ export class WatchDecoder {
     private readonly onHead: (statusLine: string) => void,
     private readonly onLine: (line: string) => void,
   ) {}
+
+  /** True once the terminating zero-size chunk has been read (the server ended the stream). */
+  get finished(): boolean {
+    return this.state === 'done';
+  }
 
   push(input: Buffer): void {
     const buf = this.carry ? Buffer.concat([this.carry, input]) : input;
@@ -388,13 +410,19 @@ export class WatchDecoder {
     }
     while (pos < buf.length && this.state !== 'done') {
       if (this.state === 'size') {
-        const crlf = buf.indexOf('\r\n', pos);
-        if (crlf < 0) break;
-        // Chunk extensions (";name=value") are allowed and ignored.
-        const sizeText = buf.toString('latin1', pos, crlf).split(';')[0].trim();
-        const size = parseInt(sizeText, 16);
-        if (!/^[0-9a-fA-F]+$/.test(sizeText) || Number.isNaN(size)) throw new Error(`bad chunk size "${sizeText}"`);
-        pos = crlf + 2;
+        const lf = buf.indexOf(LF, pos);
+        if (lf < 0) break;
+        if (lf === pos || buf[lf - 1] !== CR) throw new Error(`bad chunk size line "${buf.toString('latin1', pos, lf)}"`);
+        // Hex digits, then optional chunk extensions (";name=value"), which are ignored.
+        let size = 0;
+        let i = pos;
+        for (; i < lf - 1; i++) {
+          const h = hexValue(buf[i]);
+          if (h < 0) break;
+          size = size * 16 + h;
+        }
+        if (i === pos || (i < lf - 1 && buf[i] !== SEMICOLON && buf[i] !== SPACE)) throw new Error(`bad chunk size line "${buf.toString('latin1', pos, lf - 1)}"`);
+        pos = lf + 1;
         if (size === 0) this.state = 'done';
         else {
           this.remaining = size;
@@ -490,6 +518,42 @@ function deliveries(ms: number, what: () => string): { done: Promise<void>; wake
   return { done, wake };
 }
 
+/** LIST latency rows, each next to the floor of serialising and parsing the same items. */
+async function listRows(base: string, rss: RssByPhase, results: BenchResult[]): Promise<void> {
+  const all = await timeList(`${base}/apis/apps/v1/deployments`, rss);
+  const allFloor = timeListFloor(all.items);
+  results.push({
+    name: `sandbox: LIST deployments, all namespaces (${all.items.length.toLocaleString('en')})`,
+    unit: 'ms',
+    value: r2(all.ms),
+    reference: { name: 'JSON stringify + parse of the same list', value: r2(allFloor) },
+    ratio: r2(all.ms / allFloor),
+    notes: `median of ${LIST_RUNS}, HTTP request to parsed body (server in its own process), ${(all.bytes / 1e6).toFixed(1)} MB`,
+  });
+  const one = await timeList(`${base}/apis/apps/v1/namespaces/ns-7/deployments`, rss);
+  const oneFloor = timeListFloor(one.items);
+  results.push({
+    name: `sandbox: LIST deployments, one namespace (${one.items.length})`,
+    unit: 'ms',
+    value: r2(one.ms),
+    reference: { name: 'JSON stringify + parse of the same list', value: r2(oneFloor) },
+    ratio: r2(one.ms / oneFloor),
+    notes: `median of ${LIST_RUNS}`,
+  });
+  const pods = await timeList(`${base}/api/v1/pods`, rss);
+  const podsFloor = timeListFloor(pods.items);
+  results.push({
+    name: `sandbox: LIST pods, all namespaces (${pods.items.length.toLocaleString('en')})`,
+    unit: 'ms',
+    value: r2(pods.ms),
+    reference: { name: 'JSON stringify + parse of the same list', value: r2(podsFloor) },
+    ratio: r2(pods.ms / podsFloor),
+    notes: `median of ${LIST_RUNS}, ${(pods.bytes / 1e6).toFixed(1)} MB`,
+  });
+  const labelled = await timeList(`${base}/api/v1/namespaces/ns-3/pods?labelSelector=app%3Dapp-3`, rss);
+  results.push({ name: 'sandbox: LIST pods by label selector in one namespace', unit: 'ms', value: r2(labelled.ms), notes: `${labelled.items.length} items of 300 in the namespace` });
+}
+
 export async function run(): Promise<BenchResult[]> {
   const rss = new RssByPhase();
   const { server, ready } = await ServerProcess.start();
@@ -504,41 +568,9 @@ export async function run(): Promise<BenchResult[]> {
       await server.call({ cmd: 'phase', name, sampleEveryMs });
     };
     await phase('LIST', 50);
-    const all = await timeList(`${base}/apis/apps/v1/deployments`, rss);
-    const allFloor = timeListFloor(all.items);
-    results.push({
-      name: `sandbox: LIST deployments, all namespaces (${all.items.length.toLocaleString('en')})`,
-      unit: 'ms',
-      value: r2(all.ms),
-      reference: { name: 'JSON stringify + parse of the same list', value: r2(allFloor) },
-      ratio: r2(all.ms / allFloor),
-      notes: `median of ${LIST_RUNS}, HTTP request to parsed body (server in its own process), ${(all.bytes / 1e6).toFixed(1)} MB`,
-    });
-    const one = await timeList(`${base}/apis/apps/v1/namespaces/ns-7/deployments`, rss);
-    const oneFloor = timeListFloor(one.items);
-    results.push({
-      name: `sandbox: LIST deployments, one namespace (${one.items.length})`,
-      unit: 'ms',
-      value: r2(one.ms),
-      reference: { name: 'JSON stringify + parse of the same list', value: r2(oneFloor) },
-      ratio: r2(one.ms / oneFloor),
-      notes: `median of ${LIST_RUNS}`,
-    });
-    const pods = await timeList(`${base}/api/v1/pods`, rss);
-    const podsFloor = timeListFloor(pods.items);
-    results.push({
-      name: `sandbox: LIST pods, all namespaces (${pods.items.length.toLocaleString('en')})`,
-      unit: 'ms',
-      value: r2(pods.ms),
-      reference: { name: 'JSON stringify + parse of the same list', value: r2(podsFloor) },
-      ratio: r2(pods.ms / podsFloor),
-      notes: `median of ${LIST_RUNS}, ${(pods.bytes / 1e6).toFixed(1)} MB`,
-    });
-    const labelled = await timeList(`${base}/api/v1/namespaces/ns-3/pods?labelSelector=app%3Dapp-3`, rss);
-    results.push({ name: 'sandbox: LIST pods by label selector in one namespace', unit: 'ms', value: r2(labelled.ms), notes: `${labelled.items.length} items of 300 in the namespace` });
+    // KD_BENCH_LIST_RUNS=0 skips the LIST rows (while iterating on watches).
+    if (LIST_RUNS > 0) await listRows(base, rss, results);
     const startRv = (JSON.parse((await get(`${base}/apis/apps/v1/deployments?limit=1`)).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
-    all.items = [];
-    pods.items = [];
 
     // --- watches ---------------------------------------------------------------------------------
     const { offset, uncertainty } = await clockOffset(server);
@@ -566,6 +598,7 @@ export async function run(): Promise<BenchResult[]> {
     await server.call({ cmd: 'watchers', atLeast: WATCHERS });
     const watchFrom = got;
     const tWatch = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < CHANGES; i++) {
       pending = WATCHERS;
       const d = deliveries(60_000, () => `change ${i}: ${pending} of ${WATCHERS} watchers did not receive it within 60 s`);
@@ -575,6 +608,7 @@ export async function run(): Promise<BenchResult[]> {
       if (i % 100 === 0) rss.sample();
     }
     const watchMs = performance.now() - tWatch;
+    const clientCpu = process.cpuUsage(cpu0);
     const watchTo = got;
 
     await phase('watch burst', 50);
@@ -587,6 +621,7 @@ export async function run(): Promise<BenchResult[]> {
     const burstTo = got;
     const delivered = clients.reduce((n, c) => n + c.received, 0);
     for (const c of clients) c.close();
+    const after = await clockOffset(server);
     const srv = await server.call<ServerResults>({ cmd: 'results' });
     const objects = await server.call<KubeObject[]>({ cmd: 'objects' });
     rss.sample();
@@ -634,11 +669,17 @@ export async function run(): Promise<BenchResult[]> {
     }
     const burstFloorMs = performance.now() - tFloor;
 
+    let floorTotal = 0;
+    for (let i = 0; i < CHANGES; i++) floorTotal += floor[(i + 1) * WATCHERS - 1];
+    const floorPerDelivery = floorTotal / (CHANGES * WATCHERS);
     const p50 = percentile(watchLat, 50);
     const p99 = percentile(watchLat, 99);
     const f50 = percentile(floor, 50);
     const f99 = percentile(floor, 99);
-    const skew = `clock offset between the processes ${r2(offset * 1000)} µs ± ${r2(uncertainty * 1000)} µs (IPC ping, not subtracted)`;
+    const skew = `clock offset server − client ${Math.round(offset * 1000)} µs ± ${Math.round(uncertainty * 1000)} µs before the watches, ${Math.round(after.offset * 1000)} ± ${Math.round(after.uncertainty * 1000)} µs after (IPC ping, not subtracted)`;
+    const serverCpu = new Map(srv.cpu).get('watch, one change at a time');
+    const perEvent = (c: NodeJS.CpuUsage | undefined) => (c ? r2((c.user + c.system) / (watchTo - watchFrom)) : NaN);
+    const cpuNote = `CPU per delivery: clients ${perEvent(clientCpu)} µs (${r2(clientCpu.system / (watchTo - watchFrom))} µs of it in the kernel), server ${perEvent(serverCpu)} µs, floor ${r2(floorPerDelivery * 1000)} µs (serialise share + parse)`;
     results.push({
       name: `sandbox: watch event delivery p50 (${WATCHERS} watches x ${CHANGES.toLocaleString('en')} changes)`,
       unit: 'ms',
@@ -649,7 +690,7 @@ export async function run(): Promise<BenchResult[]> {
       notes:
         `from the commit in the API server process (timestamp just before store.modify) to JSON.parse done at each watcher in the client process, on performance.timeOrigin + performance.now() of each; ` +
         `${skew}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores; ${delivered.toLocaleString('en')} events delivered of ${(2 * WATCHERS * CHANGES).toLocaleString('en')} (with the burst); ` +
-        `${Math.round((watchTo - watchFrom) / (watchMs / 1000)).toLocaleString('en')} events/s; server-side store.modify + fan-out to all ${WATCHERS} socket buffers p50 ${r2(percentile(srv.fanout, 50))} ms; one change at a time, each waited for at every watcher`,
+        `${Math.round((watchTo - watchFrom) / (watchMs / 1000)).toLocaleString('en')} events/s; server-side store.modify + fan-out to all ${WATCHERS} socket buffers p50 ${r2(percentile(srv.fanout, 50))} ms; ${cpuNote}; one change at a time, each waited for at every watcher`,
     });
     results.push({
       name: `sandbox: watch event delivery p99 (${WATCHERS} watches x ${CHANGES.toLocaleString('en')} changes)`,
