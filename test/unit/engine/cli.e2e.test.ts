@@ -3,7 +3,7 @@
 // the exit codes match README.md.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -146,6 +146,46 @@ describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', functi
     const snap = JSON.parse(status.stdout.trim()) as RolloutSnapshot;
     assert.deepEqual([snap.runId, snap.phase, snap.toImage], [runId, 'succeeded', 'registry.example.com/hello:2.2.0']);
     rmSync(result.driver.log, { force: true });
+  });
+
+  it('rerun-test from a third process reaches the background driver through the record; the verdict shows in status', async () => {
+    // The blue-green example, waiting for a human before the switch.
+    const own = join(dir, 'bg');
+    mkdirSync(join(own, 'k8s'), { recursive: true });
+    copyFileSync(join(EXAMPLES, 'k8s/profile.yaml'), join(own, 'k8s/profile.yaml'));
+    const file = join(own, 'profile.deploy.yaml');
+    writeFileSync(file, readFileSync(join(EXAMPLES, 'blue-green.deploy.yaml'), 'utf8').replace('autoPromote: true', 'autoPromote: false'));
+    const cmd = (verb: string, extra: string[] = []) => run(['rollout', verb, '-f', file, '--env', 'staging', '--kubeconfig', kubeconfig, ...extra]);
+    const st = await cmd('start', ['--image', 'registry.example.com/profile:4.0.7']);
+    assert.equal(st.code, 0, st.stderr);
+    const log = /log: (\S+)/.exec(st.stdout)?.[1];
+    assert.equal((await cmd('watch', ['--stop-at-gate'])).code, 4, 'the run waits at its manual gate');
+    const wrong = await cmd('rerun-test', ['nope']);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /defines no test 'nope'/);
+    const rr = await cmd('rerun-test', ['preview-smoke', '--output', 'json']);
+    assert.equal(rr.code, 0, rr.stderr);
+    // The driver (another process) picks the request up: wait for attempt 2's verdict, event-driven.
+    const observer = createClusterRolloutService({ access: { kubeconfigPaths: [kubeconfig] }, identity: 'observer', canDrive: false });
+    const pipeline = examplePipeline('blue-green.deploy.yaml', (t) => t.replace('autoPromote: true', 'autoPromote: false'));
+    const verdict = await new Promise<RolloutSnapshot>((resolveV, reject) => {
+      const timer = setTimeout(() => reject(new Error('no verdict for attempt 2 within 60 s')), 60_000);
+      const w = observer.watch({ pipeline: { ...pipeline, file, manifests: [join(own, 'k8s/profile.yaml')] }, environment: 'staging' }, (s) => {
+        if (s.tests.some((t) => t.attempt === 2 && t.status !== 'pending' && t.status !== 'running')) {
+          clearTimeout(timer);
+          w.dispose();
+          resolveV(s);
+        }
+      });
+    });
+    observer.dispose();
+    assert.deepEqual(verdict.tests.filter((t) => t.name === 'preview-smoke').map((t) => [t.attempt ?? 1, t.status]), [[1, 'passed'], [2, 'passed']]);
+    const text = await cmd('status');
+    assert.match(text.stdout, /preview-smoke@1#2 passed/);
+    assert.equal((await cmd('promote')).code, 0);
+    const end = await cmd('watch', ['--output', 'json']);
+    assert.equal(end.code, 0, end.stdout.slice(-1000));
+    if (log) rmSync(log, { force: true });
   });
 
   it('start --no-drive only records the run', async () => {
