@@ -442,11 +442,21 @@ async function driveInBackground(svc: EngineService, target: RolloutTarget, args
     const stop = (code: number, message: string) => {
       if (done) return;
       done = true;
+      if (lost) clearTimeout(lost);
       sub.off();
       resolveWhy({ code, message });
     };
+    // A cluster gone for good (a CI sandbox torn down) must not leave this process behind forever.
+    let lost: ReturnType<typeof setTimeout> | undefined;
+    const giveUpMs = Number(io.env.KD_DRIVER_GIVE_UP_MS ?? 10 * 60_000);
     sub.off = session.subscribe((s) => {
       printer.snapshot(s);
+      const cut = s.error?.kind === 'unreachable' || s.error?.kind === 'forbidden';
+      if (cut && !lost) lost = setTimeout(() => stop(ExitCode.unreachable, `the cluster has not answered for ${Math.round(giveUpMs / 1000)} s (${s.error?.message}): stopping; any client can drive the run once it is back`), giveUpMs);
+      if (!cut && lost) {
+        clearTimeout(lost);
+        lost = undefined;
+      }
       if (s.error?.kind === 'invalid') return stop(ExitCode.usage, s.error.message);
       if (args.run && s.runId && s.runId !== args.run) return stop(ExitCode.ok, `run ${args.run} is no longer the current run (now ${s.runId}): stopping`);
       const code = exitFor(s, false);
@@ -457,7 +467,8 @@ async function driveInBackground(svc: EngineService, target: RolloutTarget, args
     if (done) sub.off();
     void io.interrupted.then(() => stop(130, 'interrupted: another client takes over when the lease expires'));
   });
-  await svc.drained();
+  // Let the run's last record write land (not when the cluster is gone or the user interrupted).
+  if (why.code !== ExitCode.unreachable && why.code !== 130) await svc.drained();
   release();
   printer.result(why.code, undefined, why.message);
   return why.code;

@@ -48,9 +48,9 @@ describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', functi
   let kubeconfig: string;
   let sandbox: ChildProcess;
 
-  const run = (args: string[]): Promise<Result> =>
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> =>
     new Promise((resolveRun) => {
-      const p = spawn(process.execPath, [cli, ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: '' } });
+      const p = spawn(process.execPath, [cli, ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: '', ...env } });
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (d) => (stdout += d));
@@ -72,20 +72,26 @@ describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', functi
     return promotes;
   }
 
+  /** A `kube-delivery sandbox` process seeded with the examples, ready when it says so. */
+  async function startSandboxProcess(config: string): Promise<ChildProcess> {
+    const child = spawn(process.execPath, [cli, 'sandbox', '--seed', EXAMPLES, '--speed', '150', '--port', '0', '--kubeconfig', config], { cwd: ROOT });
+    await new Promise<void>((ready, fail) => {
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('Press Ctrl-C')) ready();
+      });
+      child.on('exit', (c) => fail(new Error(`sandbox exited ${c}: ${out}`)));
+    });
+    return child;
+  }
+
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kd-cli-'));
     cli = join(dir, 'cli.js');
     await build({ entryPoints: [join(ROOT, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: cli, logLevel: 'warning' });
     kubeconfig = join(dir, 'kubeconfig');
-    sandbox = spawn(process.execPath, [cli, 'sandbox', '--seed', EXAMPLES, '--speed', '150', '--port', '0', '--kubeconfig', kubeconfig], { cwd: ROOT });
-    await new Promise<void>((ready, fail) => {
-      let out = '';
-      sandbox.stdout!.on('data', (d) => {
-        out += d;
-        if (out.includes('Press Ctrl-C')) ready();
-      });
-      sandbox.on('exit', (c) => fail(new Error(`sandbox exited ${c}: ${out}`)));
-    });
+    sandbox = await startSandboxProcess(kubeconfig);
   });
 
   after(() => {
@@ -186,6 +192,18 @@ describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', functi
     const end = await cmd('watch', ['--output', 'json']);
     assert.equal(end.code, 0, end.stdout.slice(-1000));
     if (log) rmSync(log, { force: true });
+  });
+
+  it('the background driver gives up when its cluster is gone for good', async () => {
+    const config = join(dir, 'gone.kubeconfig');
+    const doomed = await startSandboxProcess(config);
+    const st = await run(['rollout', 'start', '-f', join(EXAMPLES, 'canary-replicas.deploy.yaml'), '--env', 'staging', '--kubeconfig', config, '--output', 'json'], { KD_DRIVER_GIVE_UP_MS: '1500' });
+    assert.equal(st.code, 0, st.stderr);
+    const driver = (JSON.parse(st.stdout.trim().split('\n').pop()!) as { driver: { pid: number; log: string } }).driver;
+    doomed.kill('SIGKILL');
+    assert.ok(await eventually(() => exited(driver.pid), 60_000), 'the driver exited');
+    assert.match(readFileSync(driver.log, 'utf8'), /the cluster has not answered for 2 s/);
+    rmSync(driver.log, { force: true });
   });
 
   it('start --no-drive only records the run', async () => {
