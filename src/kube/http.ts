@@ -50,6 +50,35 @@ function tlsFingerprint(agent: http.Agent): string {
   return createHash('sha256').update(agent.constructor.name).update(JSON.stringify(pick)).digest('hex');
 }
 
+/**
+ * Newline-delimited lines from byte chunks, each decoded from its own bytes: no string of everything
+ * received is built up and re-sliced per line, and nothing parsed from one line can refer into the text
+ * of others. Splitting on the byte 0x0A is safe in UTF-8 (it never occurs inside a multi-byte character).
+ */
+export class LineSplitter {
+  private rest?: Buffer;
+
+  push(chunk: Buffer, onLine: (line: string) => void): void {
+    const data = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    this.rest = undefined;
+    let start = 0;
+    let i: number;
+    while ((i = data.indexOf(10, start)) >= 0) {
+      const line = data.toString('utf8', start, i).trim();
+      start = i + 1;
+      if (line) onLine(line);
+    }
+    // A copy of the unfinished line only, not a view that would hold on to the whole chunk.
+    if (start < data.length) this.rest = Buffer.from(data.subarray(start));
+  }
+
+  end(onLine: (line: string) => void): void {
+    const line = this.rest?.toString('utf8').trim();
+    this.rest = undefined;
+    if (line) onLine(line);
+  }
+}
+
 export interface StreamHandle {
   abort(): void;
 }
@@ -246,19 +275,13 @@ export class KubeHttp {
             return;
           }
           onOpen?.();
-          let buf = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => {
-            buf += c;
-            let i: number;
-            while ((i = buf.indexOf('\n')) >= 0) {
-              const line = buf.slice(0, i).trim();
-              buf = buf.slice(i + 1);
-              if (line) onLine(line);
-            }
-          });
+          const lines = new LineSplitter();
+          const deliver = (line: string) => {
+            if (!ended) onLine(line);
+          };
+          res.on('data', (c: Buffer) => lines.push(c, deliver));
           res.on('end', () => {
-            if (buf.trim()) onLine(buf.trim());
+            lines.end(deliver);
             end();
           });
           res.on('error', (err) => end(ac.signal.aborted ? undefined : networkError(err, describe, this.identity, connectTimeoutMs)));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { LineSplitter } from '../../../src/kube/http';
 import { FakeApi, type HeldRequest } from './fakeapi';
 
 const list = { verb: 'list', resource: 'configmaps' };
@@ -76,5 +77,20 @@ describe('KubeHttp at scale', function () {
     assert.equal(reads, 2);
     assert.equal(agents(), 1, 'same TLS settings: same agent, same connections');
     http.dispose();
+  });
+});
+
+describe('watch stream lines', () => {
+  it('splits chunks into lines wherever the chunks break, multi-byte characters and CRLF included', () => {
+    const text = '{"a":"é✓"}\r\n\n{"b":2}\n{"c":"last, no newline"}';
+    const bytes = Buffer.from(text, 'utf8');
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const got: string[] = [];
+      const s = new LineSplitter();
+      s.push(bytes.subarray(0, cut), (l) => got.push(l));
+      s.push(bytes.subarray(cut), (l) => got.push(l));
+      s.end((l) => got.push(l));
+      assert.deepEqual(got, ['{"a":"é✓"}', '{"b":2}', '{"c":"last, no newline"}'], `cut at byte ${cut}`);
+    }
   });
 });
