@@ -381,7 +381,7 @@ async function large(): Promise<BenchResult[]> {
   const mb = (b: number) => round(b / 1024 / 1024);
   return [
     { name: `first render, ${N} pipelines × 3 environments (${nodes.length} items)`, unit: 'ms', value: round(firstRender), goal: '< 1000 ms', notes: 'roots, every environment expanded, every pipeline item built (state loading)' },
-    { name: `every item with its live state, ${nodes.length} targets`, unit: 'ms', value: round(live), notes: `engine watches started for every target (${watchedTotal} watch requests in total${liveCpu})` },
+    { name: `every item with its live state, ${nodes.length} targets`, unit: 'ms', value: round(live), notes: `engine watches started for every target (${watchedTotal} watch and ${c1.other} other requests in the whole run, ${c1.errors} failed in the proxy${liveCpu})` },
     { name: `memory held by engine + tree for ${nodes.length} targets (heap)`, unit: 'MB', value: mb(after.heapUsed - before.heapUsed), notes: `RSS +${mb(after.rss - before.rss)} MB; sandbox in a child process, not counted` },
     { name: `API requests while idle (${idleMs / 1000} s, everything expanded), non-watch`, unit: 'requests', value: idleOther, goal: '0', notes: idleLog.length ? `e.g. ${idleLog.join('; ')}` : 'none' },
     { name: `watch (re)starts while idle (${idleMs / 1000} s)`, unit: 'requests', value: idleWatch, notes: `watch renewals: the only traffic an idle tree should cause${idleErrors ? `; ${idleErrors} upstream errors in the proxy: ${JSON.stringify(c1.errorCodes)}` : ''}` },
