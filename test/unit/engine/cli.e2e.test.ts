@@ -25,14 +25,18 @@ function exited(pid: number): boolean {
   }
 }
 
-/** Waits for a condition with a deadline (the process to watch is not our child: no exit event). */
-async function eventually(cond: () => boolean, ms: number): Promise<boolean> {
+/**
+ * Waits for a condition with a deadline, checking again after `refresh` (a subprocess query) or 100 ms:
+ * what is watched here (another process's exit, another process's lease) sends us no event.
+ */
+async function eventually(cond: () => boolean, ms: number, refresh?: () => Promise<void>): Promise<boolean> {
   const end = Date.now() + ms;
-  while (!cond()) {
+  for (;;) {
+    await refresh?.();
+    if (cond()) return true;
     if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 100));
+    if (!refresh) await new Promise((r) => setTimeout(r, 100));
   }
-  return true;
 }
 
 interface Result {
@@ -204,6 +208,25 @@ describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', functi
     assert.ok(await eventually(() => exited(driver.pid), 60_000), 'the driver exited');
     assert.match(readFileSync(driver.log, 'utf8'), /the cluster has not answered for 2 s/);
     rmSync(driver.log, { force: true });
+  });
+
+  it('a background driver steps aside when another live client drives the run', async () => {
+    const st = await rollout('start', 'canary-gateway.deploy.yaml', ['--no-drive', '--image', 'registry.example.com/search:5.0.8', '--output', 'json']);
+    assert.equal(st.code, 0, st.stderr);
+    const runId = (JSON.parse(st.stdout.trim().split('\n')[0]) as { runId: string }).runId;
+    // A watching client takes the run over (nobody drives it).
+    const watching = rollout('watch', 'canary-gateway.deploy.yaml', ['--output', 'json']);
+    let holder: string | undefined;
+    const held = await eventually(() => holder !== undefined, 30_000, async () => {
+      const s = JSON.parse((await rollout('status', 'canary-gateway.deploy.yaml', ['--output', 'json'])).stdout.trim()) as RolloutSnapshot;
+      holder = s.driver?.holder || undefined;
+    });
+    assert.ok(held, 'the watching client holds the lease');
+    const bg = await rollout('_drive', 'canary-gateway.deploy.yaml', ['--run', runId]);
+    assert.equal(bg.code, 0, bg.stderr);
+    assert.match(bg.stdout, new RegExp(`${holder!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} drives the run: stopping`));
+    assert.equal((await rollout('abort', 'canary-gateway.deploy.yaml')).code, 0);
+    assert.equal((await watching).code, 3);
   });
 
   it('start --no-drive only records the run', async () => {
