@@ -23,8 +23,10 @@ export interface NodeRanges {
  */
 export class LineIndex {
   private readonly starts: number[] = [0];
+  private readonly length: number;
 
-  constructor(private readonly length: number, text: string) {
+  constructor(text: string) {
+    this.length = text.length;
     // Our own line index: the yaml LineCounter misses newlines inside some error tokens.
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
@@ -240,7 +242,7 @@ export function parseYamlDocuments(text: string): RawDocument[] {
     const lines = countLines(text, 0, text.length);
     return [brokenDocument(`the YAML parser failed: ${(err as Error).message}`, lines)];
   }
-  const lines = new LineIndex(text.length, text);
+  const lines = new LineIndex(text);
   const toRange = (start: number, end: number): Range => lines.range(start, end);
   const out: RawDocument[] = [];
   let prevEnd = 0;
