@@ -146,6 +146,8 @@ interface ServerResults {
 
 async function serverMain(): Promise<void> {
   const send = (m: unknown) => process.send!(m);
+  // The client process is gone (finished or crashed): so is the benchmark, never leave a server behind.
+  process.on('disconnect', () => process.exit(0));
   const rss = new RssByPhase();
   const store = new Store({ historySize: CHANGES + 100 });
   const api = createApiServer({ store, systemNamespaces: [] });
