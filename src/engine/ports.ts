@@ -90,8 +90,11 @@ export interface KubeOps {
   deleteAll(apiVersion: string, kind: string, namespace: string, labelSelector: string): Promise<number>;
   podLog(namespace: string, pod: string, tailLines: number): Promise<string>;
   prometheus(target: PrometheusTarget, query: string, timeSec: number): Promise<unknown>;
-  /** List then watch, relisting after errors and 410s, forever until disposed. */
-  watch(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string | undefined, onEvent: (e: WatchEvent) => void, onError?: (err: KubeError) => void): WatchHandle;
+  /**
+   * List then watch, forever until disposed: resumes from its resourceVersion after a cut, re-syncs after
+   * 410. `onRecover` is called when a stream opens again after `onError` reported a failure.
+   */
+  watch(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string | undefined, onEvent: (e: WatchEvent) => void, onError?: (err: KubeError) => void, onRecover?: () => void): WatchHandle;
   stats(): RequestStats;
   dispose(): void;
 }

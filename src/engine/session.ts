@@ -123,9 +123,20 @@ export class RolloutSession {
 
   private async doOpen(): Promise<void> {
     const ns = this.plan.namespace;
-    const onErr = (err: KubeError) => {
+    // Watches whose last word was an error. A watch that re-opens without news (nothing changed while
+    // it was cut) says so through onRecover; once none is failing, the error leaves the snapshot.
+    const failing = new Set<string>();
+    const onErr = (kind: string) => (err: KubeError) => {
+      failing.add(kind);
       this.error = { kind: err.kind === 'forbidden' ? 'forbidden' : err.kind === 'notFound' ? 'notFound' : err.kind === 'unreachable' || err.kind === 'timeout' ? 'unreachable' : 'other', message: err.message };
       this.changed();
+    };
+    const onRecover = (kind: string) => () => {
+      failing.delete(kind);
+      if (failing.size === 0 && this.error) {
+        this.error = undefined;
+        this.changed();
+      }
     };
     const ok = () => {
       if (this.error) this.error = undefined;
@@ -137,15 +148,15 @@ export class RolloutSession {
       else map.set(e.object.metadata.name, e.object);
       this.changed();
     };
-    this.watches.push(this.ops.watch('apps/v1', 'Deployment', ns, undefined, track(this.deployments), onErr));
-    this.watches.push(this.ops.watch('v1', 'Pod', ns, undefined, track(this.pods), onErr));
-    this.watches.push(this.ops.watch('batch/v1', 'Job', ns, `${LABEL.pipeline}=${this.plan.pipeline}`, track(this.jobs), onErr));
+    this.watches.push(this.ops.watch('apps/v1', 'Deployment', ns, undefined, track(this.deployments), onErr('Deployment'), onRecover('Deployment')));
+    this.watches.push(this.ops.watch('v1', 'Pod', ns, undefined, track(this.pods), onErr('Pod'), onRecover('Pod')));
+    this.watches.push(this.ops.watch('batch/v1', 'Job', ns, `${LABEL.pipeline}=${this.plan.pipeline}`, track(this.jobs), onErr('Job'), onRecover('Job')));
     this.watches.push(
       this.ops.watch('v1', 'ConfigMap', ns, `${LABEL.pipeline}=${this.plan.pipeline}`, (e) => {
         ok();
         if (e.object.metadata.name !== this.plan.names.record) return;
         this.onRecord(e.type === 'DELETED' ? undefined : e.object);
-      }, onErr),
+      }, onErr('ConfigMap'), onRecover('ConfigMap')),
     );
     this.watches.push(
       this.ops.watch('coordination.k8s.io/v1', 'Lease', ns, `${LABEL.pipeline}=${this.plan.pipeline}`, (e) => {
@@ -153,7 +164,7 @@ export class RolloutSession {
         if (e.object.metadata.name !== this.plan.names.lease) return;
         this.lease = e.type === 'DELETED' ? undefined : e.object;
         this.onLease();
-      }, onErr),
+      }, onErr('Lease'), onRecover('Lease')),
     );
     await Promise.all(this.watches.map((w) => w.synced));
     this.changed();

@@ -130,8 +130,8 @@ export class HttpKubeOps implements KubeOps {
     });
   }
 
-  watch(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string | undefined, onEvent: (e: WatchEvent) => void, onError?: (err: KubeError) => void): WatchHandle {
-    return informer(this.http, info(apiVersion, kind), apiVersion, kind, namespace, labelSelector, onEvent, onError);
+  watch(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string | undefined, onEvent: (e: WatchEvent) => void, onError?: (err: KubeError) => void, onRecover?: () => void): WatchHandle {
+    return informer(this.http, info(apiVersion, kind), apiVersion, kind, namespace, labelSelector, onEvent, onError, {}, onRecover);
   }
 
   /** Reads the sandbox's clock if this cluster is a Kube Delivery sandbox (http, /admin/clock). */

@@ -57,6 +57,7 @@ export function informer(
   onEvent: (e: WatchEvent) => void,
   onError: ((err: KubeError) => void) | undefined,
   opts: InformerOptions = {},
+  onRecover?: () => void,
 ): WatchHandle {
   const known = new Map<string, KubeObject>();
   const minBackoff = opts.minBackoffMs ?? 250;
@@ -67,6 +68,8 @@ export function informer(
   let backoff = minBackoff;
   let quickEnds = 0;
   let incompleteSyncs = 0;
+  // A failure was reported and no stream has opened since: the next one that opens tells the listener.
+  let failing = false;
   let resolveSynced!: () => void;
   const synced = new Promise<void>((r) => (resolveSynced = r));
   const path = collectionPath(r, namespace);
@@ -80,6 +83,7 @@ export function informer(
   };
   /** Reports a failure and tries `again` after the current backoff (doubled for next time, jittered). */
   const retry = (err: KubeError, again: () => void) => {
+    failing = true;
     onError?.(err);
     resolveSynced();
     const wait = backoff * (0.75 + 0.5 * Math.random());
@@ -249,6 +253,10 @@ export function informer(
       () => {
         opened = true;
         backoff = minBackoff;
+        if (failing) {
+          failing = false;
+          onRecover?.();
+        }
         awaitMarker();
       },
     );

@@ -260,7 +260,7 @@ export class FakeCluster implements KubeOps {
     return { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [this.clock.now() / 1000, String(v)] }] } };
   }
 
-  watch(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string | undefined, onEvent: (e: WatchEvent) => void): WatchHandle {
+  watch(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string | undefined, onEvent: (e: WatchEvent) => void, _onError?: (err: KubeError) => void, _onRecover?: () => void): WatchHandle {
     // A real informer relists after a cut; emulate that: on a cut, replay the current state as ADDED/DELETED.
     const w: Watcher = { apiVersion, kind, ns: namespace, selector: labelSelector, cb: (e) => onEvent(e), alive: true };
     this.counts.total++;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { World, examplePipeline, planOf, settle, terminal } from './harness';
 import type { RolloutSnapshot } from '../../../src/engine/snapshot';
 import { checkWeights, sumOf } from '../../../src/engine/weights';
+import { KubeError } from '../../../src/engine/ports';
 
 const EXAMPLES = [
   ['simple.deploy.yaml', 'simple'],
@@ -229,6 +230,30 @@ describe('engine sessions against the fake cluster', function () {
     assert.deepEqual(await observer.act('promote', 'observer'), { ok: true });
     const done = await world.until(observer, terminal);
     assert.equal(done.phase, 'succeeded');
+  });
+
+  it('a watch error shows in the snapshot until every failed watch has opened again, even when nothing changed meanwhile', async () => {
+    world = new World();
+    const plan = planOf(examplePipeline('canary-replicas.deploy.yaml'));
+    // Keep each watch's error and recovery callbacks so the test can play a cut-and-repaired watch.
+    const hooks = new Map<string, { fail?: (e: KubeError) => void; recover?: () => void }>();
+    const watch = world.cluster.watch.bind(world.cluster);
+    world.cluster.watch = (apiVersion, kind, ns, selector, onEvent, onError, onRecover) => {
+      hooks.set(kind, { fail: onError, recover: onRecover });
+      return watch(apiVersion, kind, ns, selector, onEvent, onError, onRecover);
+    };
+    const s = world.session(plan);
+    await s.open();
+    await settle();
+    assert.equal(s.snapshot().error, undefined);
+    const refused = new KubeError('cannot reach the cluster', 'unreachable', 0, true);
+    hooks.get('Pod')!.fail!(refused);
+    hooks.get('Lease')!.fail!(refused);
+    assert.equal(s.snapshot().error?.kind, 'unreachable');
+    hooks.get('Pod')!.recover!();
+    assert.equal(s.snapshot().error?.kind, 'unreachable', 'the Lease watch is still down');
+    hooks.get('Lease')!.recover!();
+    assert.equal(s.snapshot().error, undefined);
   });
 });
 

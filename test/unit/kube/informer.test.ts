@@ -13,6 +13,7 @@ describe('informer (LIST + watch): what a stream ending costs', function () {
   let handle: WatchHandle | undefined;
   let events: string[];
   let errors: KubeError[];
+  let recoveries = 0;
   const seen = new EventEmitter();
   /** Resolves once the informer delivered `what` (e.g. 'MODIFIED a@12'); fails after a deadline. */
   const delivered = (what: string, ms = 5000) =>
@@ -36,6 +37,7 @@ describe('informer (LIST + watch): what a stream ending costs', function () {
     http = api.client();
     events = [];
     errors = [];
+    recoveries = 0;
   });
   afterEach(async () => {
     handle?.dispose();
@@ -59,6 +61,10 @@ describe('informer (LIST + watch): what a stream ending costs', function () {
       },
       (e) => errors.push(e),
       { minBackoffMs: 5, maxBackoffMs: 20, watchList: false, ...opts },
+      () => {
+        recoveries++;
+        seen.emit('recovered');
+      },
     );
     return handle;
   };
@@ -101,6 +107,7 @@ describe('informer (LIST + watch): what a stream ending costs', function () {
     assert.equal(api.lists.length, 1, 'no relist');
     assert.deepEqual(events, ['ADDED a@5', 'MODIFIED a@12']);
     assert.deepEqual(errors, [], 'a cut that the next watch repairs is not an error to show');
+    assert.equal(recoveries, 0, 'nothing was reported, so there is nothing to take back');
   });
 
   it('410 Expired in the stream relists and emits only the difference', async () => {
@@ -162,6 +169,10 @@ describe('informer (LIST + watch): what a stream ending costs', function () {
     assert.ok(errors.length >= 1, 'the refusal is reported');
     assert.equal(errors[0].code, 503);
     assert.equal(errors[0].transient, true);
+    // The stream that opens again says so, so a listener can take the error off the screen although
+    // nothing changed while the watch was down.
+    if (recoveries === 0) await new Promise<void>((r) => seen.once('recovered', () => r()));
+    assert.equal(recoveries, 1);
   });
 
   it('dispose ends the watch and starts nothing more', async () => {
