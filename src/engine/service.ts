@@ -199,6 +199,18 @@ export class EngineService implements RolloutService {
     };
   }
 
+  /** The target's session for a request, or the refusal to answer with (errors as values at this edge). */
+  private async sessionForAction(target: RolloutTarget): Promise<Awaited<ReturnType<EngineService['session']>> | Extract<ActionResult, { ok: false }>> {
+    try {
+      return await this.session(target);
+    } catch (err) {
+      if (err instanceof ConnectError) return { ok: false, code: 'unreachable', message: err.message };
+      if (err instanceof PlanError) return { ok: false, code: 'invalid', message: err.message };
+      if (err instanceof SharedRecordError) return { ok: false, code: 'conflict', message: err.message };
+      return toActError(err);
+    }
+  }
+
   async act(target: RolloutTarget, action: RolloutAction, options: ActionOptions = {}): Promise<ActionResult> {
     const pr = makePlan(target.pipeline, target.environment);
     if (!pr.ok) return { ok: false, code: 'invalid', message: pr.message };
@@ -206,15 +218,9 @@ export class EngineService implements RolloutService {
     if (WRITES.includes(action) && env.protected && options.confirm !== env.name) {
       return { ok: false, code: 'needsConfirmation', message: `environment '${env.name}' is protected: confirm with its name (--confirm ${env.name}) to ${action}` };
     }
-    let s: Awaited<ReturnType<EngineService['session']>>;
-    try {
-      s = await this.session(target);
-    } catch (err) {
-      if (err instanceof ConnectError) return { ok: false, code: 'unreachable', message: err.message };
-      if (err instanceof PlanError) return { ok: false, code: 'invalid', message: err.message };
-      if (err instanceof SharedRecordError) return { ok: false, code: 'conflict', message: err.message };
-      return toActError(err);
-    }
+    const opened = await this.sessionForAction(target);
+    if ('ok' in opened) return opened;
+    const s = opened;
     const { entry, plan } = s;
     const actor = options.actor ?? this.opts.identity ?? 'kube-delivery';
     try {
@@ -257,15 +263,9 @@ export class EngineService implements RolloutService {
     if (env.protected && options.confirm !== env.name) {
       return { ok: false, code: 'needsConfirmation', message: `environment '${env.name}' is protected: confirm with its name (--confirm ${env.name}) to re-run test '${test}'` };
     }
-    let s: Awaited<ReturnType<EngineService['session']>>;
-    try {
-      s = await this.session(target);
-    } catch (err) {
-      if (err instanceof ConnectError) return { ok: false, code: 'unreachable', message: err.message };
-      if (err instanceof PlanError) return { ok: false, code: 'invalid', message: err.message };
-      if (err instanceof SharedRecordError) return { ok: false, code: 'conflict', message: err.message };
-      return toActError(err);
-    }
+    const opened = await this.sessionForAction(target);
+    if ('ok' in opened) return opened;
+    const s = opened;
     try {
       const out = await s.entry.session.rerunTest(test, options.actor ?? this.opts.identity ?? 'kube-delivery');
       if (!out.ok) return { ok: false, code: out.code, message: out.message };
