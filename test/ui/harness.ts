@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { launchBrowser, startCodeServer, workbenchUrl, type CodeServer } from '../../scripts/lib/code-server.mjs';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const resultsDir = path.join(repoRoot, 'test-results', 'ui');
@@ -213,4 +214,47 @@ export async function rowDescription(row: Locator): Promise<string> {
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export interface SandboxWorkbench {
+  /** The open workbench (after the suite's `before` hooks). */
+  wb: () => Workbench;
+  /** The running sandbox (after the suite's `before` hooks). */
+  sandbox: () => Sandbox;
+  /** The copy of examples/ the sandbox was seeded from and the workbench opened. */
+  workspace: string;
+  /** The sandbox's kubeconfig, handed to the extension through `kubeDelivery.kubeconfig`. */
+  kubeconfigPath: string;
+}
+
+/**
+ * The fixture most UI suites share: a copy of examples/ (changed by `prepare` first), a sandbox seeded
+ * from it, and a workbench on that copy whose `kubeDelivery.kubeconfig` setting points at the sandbox;
+ * all of it removed after the suite. Call it inside `describe`.
+ */
+export function useSandboxWorkbench(opts: { label: string; speed?: number; prepare?: (workspace: string) => void; settings?: Record<string, unknown>; env?: (workspace: string) => WorkbenchOptions['env'] }): SandboxWorkbench {
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), `kd-ui-${opts.label}-ws-`));
+  fs.cpSync(path.join(repoRoot, 'examples'), workspace, { recursive: true });
+  opts.prepare?.(workspace);
+  const kubeconfigPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `kd-ui-${opts.label}-kc-`)), 'config');
+  let sb: Sandbox | undefined;
+  before(async function () {
+    this.timeout(120_000);
+    sb = await startSandbox({ port: 0, speed: opts.speed, seed: workspace, kubeconfigPath, contextName: 'sandbox' });
+  });
+  const wb = useWorkbench({ label: opts.label, workspaceTemplate: workspace, env: opts.env?.(workspace), settings: { 'kubeDelivery.kubeconfig': kubeconfigPath, ...opts.settings } });
+  after(async () => {
+    await sb?.close();
+    fs.rmSync(workspace, { recursive: true, force: true });
+    fs.rmSync(path.dirname(kubeconfigPath), { recursive: true, force: true });
+  });
+  return {
+    wb,
+    sandbox: () => {
+      if (!sb) throw new Error('sandbox not started');
+      return sb;
+    },
+    workspace,
+    kubeconfigPath,
+  };
 }

@@ -8,17 +8,10 @@
 // - a failing canary shows the failed check with its value against the threshold.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index';
-import { extensionReady, pickItem, pipelineRow, repoRoot, ROLLOUT_TIMEOUT, UI_TIMEOUT, until, useWorkbench, type Workbench } from '../harness';
-
-function tempExamples(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ui-dash-ws-'));
-  fs.cpSync(path.join(repoRoot, 'examples'), dir, { recursive: true });
-  return dir;
-}
+import type { Sandbox } from '../../../src/sandbox/index';
+import { extensionReady, pickItem, pipelineRow, repoRoot, ROLLOUT_TIMEOUT, UI_TIMEOUT, until, useSandboxWorkbench, type Workbench } from '../harness';
 
 /** Reads an object from the sandbox's API (its kubeconfig carries no credentials). */
 async function getObject(sb: Sandbox, apiPath: string): Promise<Record<string, unknown> | undefined> {
@@ -70,23 +63,11 @@ async function text(frame: FrameLocator, testId: string): Promise<string> {
 
 describe('rollout dashboard in the workbench', function () {
   this.timeout(900_000);
-  const workspace = tempExamples();
-  const kubeconfigPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ui-dash-kc-')), 'config');
-  let sb: Sandbox;
-
-  before(async function () {
-    this.timeout(120_000);
-    // Twenty times real time: analysis checks scheduled every minute come every three seconds.
-    sb = await startSandbox({ port: 0, speed: 20, seed: workspace, kubeconfigPath, contextName: 'sandbox' });
-  });
-  // The sandbox's kubeconfig reaches the extension through the setting, which must survive the reload of
-  // the first test (settings.test.ts checks that on its own).
-  const wb = useWorkbench({ label: 'dashboard', workspaceTemplate: workspace, settings: { 'kubeDelivery.kubeconfig': kubeconfigPath, 'window.restoreWindows': 'all' } });
-  after(async () => {
-    await sb?.close();
-    fs.rmSync(workspace, { recursive: true, force: true });
-    fs.rmSync(path.dirname(kubeconfigPath), { recursive: true, force: true });
-  });
+  // Twenty times real time: analysis checks scheduled every minute come every three seconds. The
+  // sandbox's kubeconfig reaches the extension through the setting, which must survive the reload of the
+  // first test (settings.test.ts checks that on its own).
+  const fx = useSandboxWorkbench({ label: 'dashboard', speed: 20, settings: { 'window.restoreWindows': 'all' } });
+  const wb = fx.wb;
 
   it('opens from the tree and comes back after a window reload', async () => {
     const w = wb();
@@ -141,7 +122,7 @@ describe('rollout dashboard in the workbench', function () {
     assert.ok(points1 > points0, `the chart's data advanced (${points0} → ${points1} points)`);
     assert.equal(await frame.locator('[data-testid="weights"]').getAttribute('data-canary'), '50');
     // The cluster agrees: half of the 10 pods run the canary.
-    await until('checkout-canary at 5 replicas', async () => (await deployment(sb, 'checkout-staging', 'checkout-canary'))?.replicas === 5, UI_TIMEOUT);
+    await until('checkout-canary at 5 replicas', async () => (await deployment(fx.sandbox(), 'checkout-staging', 'checkout-canary'))?.replicas === 5, UI_TIMEOUT);
     // While it waits the chart's right edge follows the clock: let it show half a minute of stage 2.
     const chart = frame.locator('[data-testid="traffic-chart"]');
     const until0 = Number(await chart.getAttribute('data-until'));
@@ -154,8 +135,8 @@ describe('rollout dashboard in the workbench', function () {
     assert.equal(await promote.getAttribute('aria-disabled'), null, 'Promote is enabled at a manual gate');
     await promote.click();
     await until('stage 3 in the cluster', async () => {
-      const canary = await deployment(sb, 'checkout-staging', 'checkout-canary');
-      const stable = await deployment(sb, 'checkout-staging', 'checkout');
+      const canary = await deployment(fx.sandbox(), 'checkout-staging', 'checkout-canary');
+      const stable = await deployment(fx.sandbox(), 'checkout-staging', 'checkout');
       // Stage 3 sends all traffic to the canary; after its check the stable Deployment runs the new image.
       return (canary?.replicas ?? 0) >= 10 || /checkout:1\.8\.0$/.test(stable?.image ?? '');
     }, ROLLOUT_TIMEOUT);

@@ -5,31 +5,14 @@
 // settings there once the extension's configuration is registered, which after a reload happens before
 // the settings are read.)
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index';
-import { extensionReady, pipelineRow, repoRoot, rowDescription, UI_TIMEOUT, until, useWorkbench } from '../harness';
+import { extensionReady, pipelineRow, rowDescription, UI_TIMEOUT, until, useSandboxWorkbench } from '../harness';
 
 describe('the kubeconfig setting in the workbench', function () {
   this.timeout(600_000);
-  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ui-settings-ws-'));
-  fs.cpSync(path.join(repoRoot, 'examples'), workspace, { recursive: true });
-  const kubeconfigPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ui-settings-kc-')), 'config');
-  let sb: Sandbox;
-
-  before(async function () {
-    this.timeout(120_000);
-    sb = await startSandbox({ port: 0, seed: workspace, kubeconfigPath, contextName: 'sandbox' });
-  });
   // No KUBECONFIG in the server's environment: the setting is the only way to the sandbox.
-  const env = { KUBECONFIG: path.join(workspace, 'no-such-kubeconfig') };
-  const wb = useWorkbench({ label: 'settings', workspaceTemplate: workspace, env, settings: { 'kubeDelivery.kubeconfig': kubeconfigPath } });
-  after(async () => {
-    await sb?.close();
-    fs.rmSync(workspace, { recursive: true, force: true });
-    fs.rmSync(path.dirname(kubeconfigPath), { recursive: true, force: true });
-  });
+  const fx = useSandboxWorkbench({ label: 'settings', env: (workspace) => ({ KUBECONFIG: path.join(workspace, 'no-such-kubeconfig') }) });
+  const wb = fx.wb;
 
   /** The tree lists the examples' environments and reads checkout's state from the sandbox. */
   async function readsTheSandbox(): Promise<void> {

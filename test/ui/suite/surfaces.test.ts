@@ -8,11 +8,10 @@
 // - a second browser page on the same rollout observes it live and aborts it.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index';
-import { pipelineRow, repoRoot, ROLLOUT_TIMEOUT, rowDescription, UI_TIMEOUT, until, useWorkbench, type Workbench } from '../harness';
+import type { Sandbox } from '../../../src/sandbox/index';
+import { pipelineRow, repoRoot, ROLLOUT_TIMEOUT, rowDescription, UI_TIMEOUT, until, useSandboxWorkbench, type Workbench } from '../harness';
 
 async function stableImage(sb: Sandbox, ns: string, name: string): Promise<string | undefined> {
   const res = await fetch(`${sb.url}/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
@@ -78,21 +77,8 @@ async function badge(page: Page): Promise<string> {
 
 describe('Environments tree in the workbench', function () {
   this.timeout(900_000);
-  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ui-surf-ws-'));
-  fs.cpSync(path.join(repoRoot, 'examples'), workspace, { recursive: true });
-  const kubeconfigPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ui-surf-kc-')), 'config');
-  let sb: Sandbox;
-
-  before(async function () {
-    this.timeout(120_000);
-    sb = await startSandbox({ port: 0, speed: 20, seed: workspace, kubeconfigPath, contextName: 'sandbox' });
-  });
-  const wb = useWorkbench({ label: 'surfaces', workspaceTemplate: workspace, settings: { 'kubeDelivery.kubeconfig': kubeconfigPath } });
-  after(async () => {
-    await sb?.close();
-    fs.rmSync(workspace, { recursive: true, force: true });
-    fs.rmSync(path.dirname(kubeconfigPath), { recursive: true, force: true });
-  });
+  const fx = useSandboxWorkbench({ label: 'surfaces', speed: 20 });
+  const wb = fx.wb;
 
   it('shows the environments and pipelines of examples/', async () => {
     const w: Workbench = wb();
@@ -122,7 +108,7 @@ describe('Environments tree in the workbench', function () {
     fs.copyFileSync(shot, path.join(repoRoot, 'media', 'screenshots', 'environments.png'));
     await inlineAction(await pipelineRow(page, 'staging', 'checkout'), 'Promote to Next Stage');
     await waitDescription(page, 'staging', 'checkout', /healthy|succeeded/i, seen);
-    assert.equal(await stableImage(sb, 'checkout-staging', 'checkout'), 'registry.example.com/checkout:1.9.0');
+    assert.equal(await stableImage(fx.sandbox(), 'checkout-staging', 'checkout'), 'registry.example.com/checkout:1.9.0');
     await until('badge cleared', async () => (await badge(page)) === '', UI_TIMEOUT);
   });
 
@@ -132,7 +118,7 @@ describe('Environments tree in the workbench', function () {
     await contextMenu(page, await pipelineRow(page, 'staging', 'checkout'), 'Start Rollout');
     await acceptImage(page, 'registry.example.com/checkout:2.0.0-errors');
     await waitDescription(page, 'staging', 'checkout', /rolled back/i);
-    assert.equal(await stableImage(sb, 'checkout-staging', 'checkout'), 'registry.example.com/checkout:1.9.0');
+    assert.equal(await stableImage(fx.sandbox(), 'checkout-staging', 'checkout'), 'registry.example.com/checkout:1.9.0');
     await w.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
     const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'rolled back' }).first();
     await problem.waitFor({ timeout: UI_TIMEOUT });
@@ -151,11 +137,11 @@ describe('Environments tree in the workbench', function () {
     if (!shown) await w.openViewContainer('Kube Delivery', other);
     const seenOther = await waitDescription(other, 'staging', 'checkout', /stage \d+\/\d+/);
     assert.ok(seenOther.length >= 1);
-    await until('canary exists', async () => deploymentExists(sb, 'checkout-staging', 'checkout-canary'), ROLLOUT_TIMEOUT);
+    await until('canary exists', async () => deploymentExists(fx.sandbox(), 'checkout-staging', 'checkout-canary'), ROLLOUT_TIMEOUT);
     await inlineAction(await pipelineRow(other, 'staging', 'checkout'), 'Abort Rollout');
     await waitDescription(other, 'staging', 'checkout', /aborted/i);
     await waitDescription(page, 'staging', 'checkout', /aborted/i);
-    assert.equal(await stableImage(sb, 'checkout-staging', 'checkout'), 'registry.example.com/checkout:1.9.0');
+    assert.equal(await stableImage(fx.sandbox(), 'checkout-staging', 'checkout'), 'registry.example.com/checkout:1.9.0');
     await w.screenshot('surfaces-aborted-from-second-window', other);
     await other.close();
   });

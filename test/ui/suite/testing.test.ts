@@ -4,11 +4,9 @@
 // verdict.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index';
-import { extensionReady, pickItem, repoRoot, ROLLOUT_TIMEOUT, UI_TIMEOUT, until, useWorkbench } from '../harness';
+import { extensionReady, pickItem, ROLLOUT_TIMEOUT, UI_TIMEOUT, until, useSandboxWorkbench } from '../harness';
 
 /** The Test Explorer row whose text contains `text`. */
 function testRow(page: Page, text: string): Locator {
@@ -17,27 +15,19 @@ function testRow(page: Page, text: string): Locator {
 
 describe('Testing view in the workbench', function () {
   this.timeout(600_000);
-  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ui-testing-ws-'));
-  fs.cpSync(path.join(repoRoot, 'examples'), workspace, { recursive: true });
   // A manual switch: the run waits after its preview test, for as long as the test takes.
-  const bg = path.join(workspace, 'blue-green.deploy.yaml');
-  fs.writeFileSync(bg, fs.readFileSync(bg, 'utf8').replace('autoPromote: true', 'autoPromote: false'));
-  const kubeconfigPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ui-testing-kc-')), 'config');
-  let sb: Sandbox;
-
-  before(async function () {
-    this.timeout(120_000);
-    sb = await startSandbox({ port: 0, speed: 20, seed: workspace, kubeconfigPath, contextName: 'sandbox' });
+  const fx = useSandboxWorkbench({
+    label: 'testing',
+    speed: 20,
+    prepare: (workspace) => {
+      const bg = path.join(workspace, 'blue-green.deploy.yaml');
+      fs.writeFileSync(bg, fs.readFileSync(bg, 'utf8').replace('autoPromote: true', 'autoPromote: false'));
+    },
   });
-  const wb = useWorkbench({ label: 'testing', workspaceTemplate: workspace, settings: { 'kubeDelivery.kubeconfig': kubeconfigPath } });
-  after(async () => {
-    await sb?.close();
-    fs.rmSync(workspace, { recursive: true, force: true });
-    fs.rmSync(path.dirname(kubeconfigPath), { recursive: true, force: true });
-  });
+  const wb = fx.wb;
 
   async function jobs(ns: string): Promise<{ name: string; test?: string }[]> {
-    const res = await fetch(`${sb.url}/apis/batch/v1/namespaces/${ns}/jobs`);
+    const res = await fetch(`${fx.sandbox().url}/apis/batch/v1/namespaces/${ns}/jobs`);
     if (!res.ok) throw new Error(`list jobs: HTTP ${res.status}`);
     const list = (await res.json()) as { items: { metadata: { name: string; labels?: Record<string, string> } }[] };
     return list.items.map((j) => ({ name: j.metadata.name, test: j.metadata.labels?.['kube-delivery.dev/test'] }));
