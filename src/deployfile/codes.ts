@@ -38,6 +38,7 @@ export const CODES = {
   KD119: { severity: 'error', title: 'Analysis without any threshold' },
   KD120: { severity: 'error', title: '`maxSurge` and `maxUnavailable` are both 0' },
   KD121: { severity: 'warning', title: '`baseline: true` but no stage sends traffic to the baseline' },
+  KD122: { severity: 'warning', title: 'Blue-green analysis without preview traffic (`previewWeight` 0)' },
 } as const satisfies Record<string, Omit<CodeInfo, 'code'>>;
 
 export type Code = keyof typeof CODES;

@@ -51,7 +51,14 @@ export function ruleDiagnostics(doc: RawDocument): Diagnostic[] {
     const type = strategy.type;
     checkTestRefs(r, '/spec/strategy/tests', strategy.tests, testNames);
     if (type === 'canary') checkCanary(r, strategy, testNames);
-    if (type === 'blueGreen' && isObj(strategy.analysis)) checkAnalysis(r, '/spec/strategy/analysis', strategy.analysis);
+    if (type === 'blueGreen' && isObj(strategy.analysis)) {
+      checkAnalysis(r, '/spec/strategy/analysis', strategy.analysis);
+      // Blue-green analysis measures the new colour's share of live traffic: without a share it never
+      // has data, and "no data" stops the run for a human every time.
+      if (strategy.previewWeight === undefined || strategy.previewWeight === 0) {
+        r.add('KD122', 'warning', 'this analysis measures the new colour\'s live traffic, but `previewWeight` is 0 so it gets none: every check would be "no data" and the run would wait for you; set `previewWeight` (e.g. 10) or remove `analysis`', keyRangeAt(doc, '/spec/strategy/analysis'));
+      }
+    }
     if (type === 'simple') {
       checkPositiveDuration(r, '/spec/strategy/timeout', strategy.timeout);
       if (isZero(strategy.maxSurge) && isZero(strategy.maxUnavailable)) {

@@ -133,6 +133,22 @@ describe('deploy file rules (KD1xx)', () => {
     });
   });
 
+  describe('KD122 blue-green analysis needs preview traffic', () => {
+    const blueGreen = (extra: string) => edit(BASE, / {4}type: canary[\s\S]*?(?= {2}tests:\n)/.exec(BASE)![0], `    type: blueGreen\n${extra}`);
+    const analysis = '    analysis:\n      successRate: 99\n      schedule: "*/1 * * * *"\n      checks: 3\n';
+    it('accepts analysis with a preview share, and no analysis without one', () => {
+      assert.deepEqual(codes(blueGreen(`    previewWeight: 10\n${analysis}`)), []);
+      assert.deepEqual(codes(blueGreen('    previewWeight: 0\n')), []);
+    });
+    it('warns at `analysis` when previewWeight is 0 or left out', () => {
+      for (const text of [blueGreen(analysis), blueGreen(`    previewWeight: 0\n${analysis}`)]) {
+        const d = expectOne(text, 'KD122', rangeOf(text, 'analysis', { after: 'type: blueGreen' }));
+        assert.equal(d.severity, 'warning');
+        assert.match(d.message, /previewWeight/);
+      }
+    });
+  });
+
   describe('KD109 / KD110 `after`', () => {
     it('flags an unknown environment with a suggestion', () => {
       const text = edit(BASE, 'after: staging', 'after: stagin');
