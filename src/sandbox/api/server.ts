@@ -162,6 +162,15 @@ function managerOf(req: http.IncomingMessage, q: URLSearchParams): string {
   return ua.split('/')[0].trim().slice(0, 128) || 'unknown';
 }
 
+/** A namespaced object written through a namespace's URL lives there; a body naming another is refused. */
+function takeNamespaceFromUrl(def: ResourceDef, body: KubeObject, namespace: string | undefined): void {
+  if (!def.namespaced) return;
+  if (body.metadata.namespace && body.metadata.namespace !== namespace) {
+    throw badRequest(`the namespace of the provided object (${body.metadata.namespace}) does not match the namespace sent on the request (${namespace})`);
+  }
+  body.metadata.namespace = namespace;
+}
+
 function qbool(v: string | null): boolean {
   return v === 'true' || v === '1';
 }
@@ -602,13 +611,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       case 'POST': {
         if (t.name) throw methodNotSupported(def, 'create');
         const body = await parseBody(req, def);
-        if (def.namespaced) {
-          if (!t.namespace) throw badRequest('the namespace of the provided object is empty; POST to /namespaces/{namespace}/' + def.plural);
-          if (body.metadata.namespace && body.metadata.namespace !== t.namespace) {
-            throw badRequest(`the namespace of the provided object (${body.metadata.namespace}) does not match the namespace sent on the request (${t.namespace})`);
-          }
-          body.metadata.namespace = t.namespace;
-        }
+        if (def.namespaced && !t.namespace) throw badRequest('the namespace of the provided object is empty; POST to /namespaces/{namespace}/' + def.plural);
+        takeNamespaceFromUrl(def, body, t.namespace);
         return sendObject(t, req, res, 201, store.create(def.key, body, { dryRun, fieldManager: managerOf(req, q) }), q);
       }
       case 'PUT': {
@@ -616,12 +620,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         const body = await parseBody(req, def);
         body.metadata.name ??= t.name;
         if (body.metadata.name !== t.name) throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${t.name})`);
-        if (def.namespaced) {
-          if (body.metadata.namespace && body.metadata.namespace !== t.namespace) {
-            throw badRequest(`the namespace of the provided object (${body.metadata.namespace}) does not match the namespace sent on the request (${t.namespace})`);
-          }
-          body.metadata.namespace = t.namespace;
-        }
+        takeNamespaceFromUrl(def, body, t.namespace);
         return sendObject(t, req, res, 200, store.update(def.key, body, { dryRun, fieldManager: managerOf(req, q) }), q);
       }
       case 'PATCH': {
