@@ -202,6 +202,19 @@ describe('sandbox API conformance (@kubernetes/client-node)', function () {
     assert.equal(((await bad.json()) as { reason: string }).reason, 'BadRequest');
   });
 
+  it('a body naming another namespace than the URL is refused on create and update (400), as kube-apiserver does', async () => {
+    const cm = (ns?: string) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ns-check', ...(ns ? { namespace: ns } : {}) }, data: { k: 'v' } });
+    const send = (method: string, path: string, body: string) => fetch(`${h.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body });
+    const created = await send('POST', `/api/v1/namespaces/${NS}/configmaps`, cm());
+    assert.equal(created.status, 201);
+    assert.equal(((await created.json()) as { metadata: { namespace: string } }).metadata.namespace, NS, 'the URL gives the namespace');
+    for (const [method, path] of [['POST', `/api/v1/namespaces/${NS}/configmaps`], ['PUT', `/api/v1/namespaces/${NS}/configmaps/ns-check`]]) {
+      const res = await send(method, path, cm('elsewhere'));
+      assert.equal(res.status, 400, method);
+      assert.match(((await res.json()) as { message: string }).message, /namespace of the provided object \(elsewhere\) does not match the namespace sent on the request \(default\)/);
+    }
+  });
+
   it('an informer lists, watches and reports add/update/delete; a selector informer sees objects leave', async () => {
     const path = `/api/v1/namespaces/${NS}/services`;
     const informer = k8s.makeInformer(kc, path, () => core.listNamespacedService({ namespace: NS }));
