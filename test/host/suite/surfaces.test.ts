@@ -301,6 +301,10 @@ describe('editor surfaces (in-memory engine)', function () {
     await vscode.commands.executeCommand('workbench.view.extension.kubeDelivery');
     await waitFor(() => api.treeView.visible, 10_000, 'view visible again');
     const node = await pipelineNode('staging');
+    // The view itself must show the pipeline before the collapse: right after the view comes back it may
+    // still be rendering, and collapseAll on a tree not drawn yet collapses nothing (no collapse event),
+    // after which the drawing asks for the children again and holds them. reveal resolves once drawn.
+    await api.treeView.reveal(node, { expand: false, select: false, focus: false });
     await waitFor(() => api.tree.isHeld(node.id), 10_000, 'held while visible and expanded');
     await vscode.commands.executeCommand('workbench.actions.treeView.kubeDelivery.environments.collapseAll');
     await waitFor(() => !api.tree.isHeld(node.id), 10_000, 'tree released its watch');

@@ -169,6 +169,17 @@ describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', functi
     const st = await cmd('start', ['--image', 'registry.example.com/profile:4.0.7']);
     assert.equal(st.code, 0, st.stderr);
     const log = /log: (\S+)/.exec(st.stdout)?.[1];
+    // The background driver must hold the run before a watching client looks: a `watch` that finds nobody
+    // driving drives itself (and then lets go at the gate), and the background driver, seeing another
+    // client drive, steps aside — the run would then wait at the gate with nobody to run the re-run.
+    const pid = /\(pid (\d+)\)/.exec(st.stdout)?.[1];
+    assert.ok(pid, st.stdout);
+    let holder = '';
+    const held = await eventually(() => holder.endsWith(`:${pid}`), 60_000, async () => {
+      const s = JSON.parse((await cmd('status', ['--output', 'json'])).stdout.trim()) as RolloutSnapshot;
+      holder = s.driver?.holder ?? '';
+    });
+    assert.ok(held, `the background driver ${pid} holds the lease (holder: ${holder || 'none'})`);
     assert.equal((await cmd('watch', ['--stop-at-gate'])).code, 4, 'the run waits at its manual gate');
     const wrong = await cmd('rerun-test', ['nope']);
     assert.equal(wrong.code, 1);
