@@ -1,7 +1,7 @@
 // The engine's public face, consumed by the CLI, the tree, the CodeLens, the Testing view and the
 // dashboard. Views subscribe to snapshots and send requests; they never talk to the cluster themselves.
 import type { Pipeline } from '../deployfile/model';
-import type { RolloutAction, RolloutSnapshot } from './snapshot';
+import type { GateKind, RolloutAction, RolloutPhase, RolloutSnapshot } from './snapshot';
 
 export interface Disposable { dispose(): void }
 
@@ -37,6 +37,25 @@ export type ActionResult =
   | { ok: true; snapshot: RolloutSnapshot }
   | { ok: false; code: 'notAllowed' | 'needsConfirmation' | 'invalid' | 'unreachable' | 'forbidden' | 'notFound' | 'conflict' | 'other'; message: string };
 
+/**
+ * What the view badge and the status bar need of a target, read from its record alone (no Deployment,
+ * Pod, Job or Lease watches). `waitsForHuman` and `active` follow the same rule as the editor's merged
+ * status (engine/attention.ts).
+ */
+export interface AttentionEntry {
+  /** The very object passed to `watchAttention`, so callers map entries back without a key scheme. */
+  target: RolloutTarget;
+  pipeline: string;
+  environment: string;
+  runId?: string;
+  phase: RolloutPhase;
+  gateKind?: GateKind;
+  waitsForHuman: boolean;
+  active: boolean;
+  /** The record could not be read (unreachable, forbidden, damaged, invalid deploy file): no attention. */
+  error?: { kind: 'unreachable' | 'forbidden' | 'notFound' | 'invalid' | 'other'; message: string };
+}
+
 export interface RolloutService {
   /** Current snapshot (reads the record and live objects once). */
   status(target: RolloutTarget): Promise<RolloutSnapshot>;
@@ -52,6 +71,12 @@ export interface RolloutService {
    * protected environments (`confirm`); refused with `notAllowed` when no run is active.
    */
   rerunTest?(target: RolloutTarget, test: string, options?: ActionOptions): Promise<ActionResult>;
+  /**
+   * Optional (the editor's badge and status bar): one entry per target, first once the records were
+   * listed, then on every change that alters an entry. Costs one ConfigMap watch per (context,
+   * namespace) for all the given targets together, instead of a full session per target.
+   */
+  watchAttention?(targets: readonly RolloutTarget[], listener: (entries: AttentionEntry[]) => void): Disposable;
   /** Releases watches, leases and timers. */
   dispose(): void;
 }

@@ -3,7 +3,8 @@
 // file (or environment) mapping onto the same record is refused with an explained conflict; requests are validated (protected environments, `after` order) before
 // anything is written. The cluster connection is injected, so this module never loads client-node.
 import type { Pipeline } from '../deployfile/model';
-import type { ActionOptions, ActionResult, ClusterAccess, Disposable, RolloutService, RolloutTarget } from './api';
+import type { ActionOptions, ActionResult, AttentionEntry, ClusterAccess, Disposable, RolloutService, RolloutTarget } from './api';
+import { streamAttention } from './attentionWatch';
 import { systemClock, type Clock } from './clock';
 import { makePlan, type Plan } from './plan';
 import type { KubeOps } from './ports';
@@ -197,6 +198,30 @@ export class EngineService implements RolloutService {
         release();
       },
     };
+  }
+
+  /**
+   * The badge's and status bar's light stream: one ConfigMap watch per (context, namespace) through the
+   * same per-context connections the sessions use, instead of a five-watch session per target.
+   */
+  watchAttention(targets: readonly RolloutTarget[], listener: (entries: AttentionEntry[]) => void): Disposable {
+    return streamAttention(
+      targets,
+      {
+        plan: (target) => {
+          const pr = makePlan(target.pipeline, target.environment);
+          return pr.ok ? { ok: true, plan: { ...pr.plan, context: this.contextOf(pr.plan) } } : pr;
+        },
+        ops: (context) => {
+          try {
+            return { ok: true, ops: this.ops(context) };
+          } catch (err) {
+            return { ok: false, message: err instanceof Error ? err.message : String(err) };
+          }
+        },
+      },
+      listener,
+    );
   }
 
   /** The target's session for a request, or the refusal to answer with (errors as values at this edge). */

@@ -67,7 +67,7 @@ export function registerSurfaces(store: DisposableStore, log: Log): SurfacesApi 
   tree.attach(treeView);
   store.add(onDidChangeRolloutService(() => tree.refreshAll()));
 
-  const summary = store.add(new RolloutSummary(index, snapshots));
+  const summary = store.add(new RolloutSummary(index, snapshots, getRolloutService, onDidChangeRolloutService));
   summary.attach(treeView as vscode.TreeView<unknown>);
   // Opening the view is the user's first touch of a cluster: from then on every target is watched.
   if (treeView.visible) summary.start();

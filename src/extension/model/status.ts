@@ -1,6 +1,7 @@
 // Pure presentation of a rollout snapshot: ONE merged status (icon id, colour, short description) per
 // pipeline, whether it waits for a human, and which actions the context keys should expose. Every
 // surface (tree, CodeLens, status bar, badge) uses these so they never disagree.
+import { isActivePhase, waitsForHuman } from '../../engine/attention';
 import type { RolloutAction, RolloutSnapshot, VersionStatus } from '../../engine/snapshot';
 
 export interface MergedStatus {
@@ -14,17 +15,13 @@ export interface MergedStatus {
   description: string;
 }
 
-const ACTIVE = new Set(['progressing', 'waiting', 'paused']);
-
 export function isActive(s: RolloutSnapshot | undefined): boolean {
-  return !!s && ACTIVE.has(s.phase);
+  return !!s && isActivePhase(s.phase);
 }
 
-/** A human must act: a manual gate, a gate with no data, or a failure that could not roll back. */
+/** A human must act (the engine's rule, shared with its attention stream so the badge agrees). */
 export function needsHuman(s: RolloutSnapshot | undefined): boolean {
-  if (!s || s.error) return false;
-  if (s.phase === 'failed') return true;
-  return s.phase === 'waiting' && (s.gate?.kind === 'manual' || s.gate?.kind === 'noData');
+  return !!s && waitsForHuman({ phase: s.phase, gateKind: s.gate?.kind, hasError: !!s.error });
 }
 
 export function pct(n: number): string {

@@ -1,19 +1,22 @@
 // The badge on the Environments view (rollouts waiting for a human, in every environment) and the
-// status-bar item (rollouts in progress; click opens the dashboard). Both need every target's state,
-// so once the user shows interest in clusters (opened the view, opened a deploy file, ran a command)
-// this holds a watch on every target of the workspace. Before that nothing is watched, so activation
-// and editing YAML never load the engine.
+// status-bar item (rollouts in progress; click opens the dashboard). Both need every target's state:
+// once the user shows interest in clusters (opened the view, opened a deploy file, ran a command) the
+// AttentionTracker follows every target of the workspace — through the engine's light record stream,
+// with full snapshots only for runs in progress. Before that nothing is watched, so activation and
+// editing YAML never load the engine.
 import * as vscode from 'vscode';
-import type { Disposable } from '../model/events';
+import type { RolloutService } from '../../engine/api';
+import type { Event } from '../model/events';
 import type { PipelineIndex } from '../model/pipelineIndex';
 import type { SnapshotStore } from '../model/snapshotStore';
 import { allTargets, targetKey, targetLabel } from '../model/targets';
 import { mergedStatus } from '../model/status';
-import { badgeTooltip, statusBarText, summarize, type Summary } from './summary';
+import { AttentionTracker } from './attentionTracker';
+import { badgeTooltip, statusBarText, type Summary } from './summary';
 
 export class RolloutSummary implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('kubeDelivery.rollouts', vscode.StatusBarAlignment.Left, 50);
-  private holds = new Map<string, Disposable>();
+  private readonly tracker: AttentionTracker;
   private started = false;
   private readonly subs: vscode.Disposable[] = [];
   private last: Summary = { waiting: [], active: [] };
@@ -22,10 +25,19 @@ export class RolloutSummary implements vscode.Disposable {
   constructor(
     private readonly index: PipelineIndex,
     private readonly store: SnapshotStore,
+    getService: () => Promise<RolloutService>,
+    onDidChangeService: Event<void>,
   ) {
+    this.tracker = new AttentionTracker(getService, store);
     this.item.name = 'Kube Delivery rollouts';
     this.item.command = 'kubeDelivery.showActiveRollouts';
-    this.subs.push(this.item, { dispose: store.onDidChange(() => this.render()).dispose }, index.onDidChange(() => this.started && this.holdAll()));
+    this.subs.push(
+      this.item,
+      this.tracker,
+      { dispose: this.tracker.onDidChange(() => this.render()).dispose },
+      index.onDidChange(() => this.started && this.follow()),
+      { dispose: onDidChangeService(() => this.started && this.tracker.resetService()).dispose },
+    );
   }
 
   attach(view: vscode.TreeView<unknown>): void {
@@ -33,35 +45,24 @@ export class RolloutSummary implements vscode.Disposable {
     this.render();
   }
 
-  /** First sign of interest in clusters: start watching every target. Idempotent. */
+  /** First sign of interest in clusters: start following every target. Idempotent. */
   start(): void {
     if (this.started) return;
     this.started = true;
-    void this.index.ready().then(() => this.holdAll());
+    void this.index.ready().then(() => this.follow());
   }
 
   get summary(): Summary {
     return this.last;
   }
 
-  private holdAll(): void {
-    const targets = allTargets(this.index.pipelines());
-    const keys = new Set(targets.map(targetKey));
-    for (const [key, d] of this.holds) {
-      if (!keys.has(key)) {
-        d.dispose();
-        this.holds.delete(key);
-      }
-    }
-    for (const t of targets) {
-      const key = targetKey(t);
-      if (!this.holds.has(key)) this.holds.set(key, this.store.acquire(t));
-    }
+  private follow(): void {
+    this.tracker.setTargets(allTargets(this.index.pipelines()));
     this.render();
   }
 
   private render(): void {
-    const s = summarize(this.store.snapshots());
+    const s = this.tracker.summary;
     this.last = s;
     if (this.view) this.view.badge = s.waiting.length ? { value: s.waiting.length, tooltip: badgeTooltip(s.waiting.length) } : undefined;
     const text = statusBarText(s);
@@ -79,8 +80,6 @@ export class RolloutSummary implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const d of this.holds.values()) d.dispose();
-    this.holds.clear();
     this.subs.forEach((s) => s.dispose());
   }
 }

@@ -1,5 +1,5 @@
 // Pure: the counts behind the view badge (rollouts waiting for a human, all environments) and the
-// status-bar item (rollouts in progress).
+// status-bar item (rollouts in progress), from full snapshots or from the engine's attention entries.
 import type { RolloutSnapshot } from '../../engine/snapshot';
 import { isActive, needsHuman } from '../model/status';
 import type { ResolvedTarget } from '../model/targets';
@@ -9,12 +9,18 @@ export interface Summary {
   active: ResolvedTarget[];
 }
 
+/** From full snapshots (services without an attention stream). */
 export function summarize(entries: readonly { target: ResolvedTarget; snapshot: RolloutSnapshot }[]): Summary {
+  return summarizeAttention(entries.map(({ target, snapshot }) => ({ target, waitsForHuman: needsHuman(snapshot), active: isActive(snapshot) })));
+}
+
+/** From the engine's attention entries, whose flags follow the same rule as needsHuman/isActive. */
+export function summarizeAttention(entries: readonly { target: ResolvedTarget; waitsForHuman: boolean; active: boolean }[]): Summary {
   const waiting: ResolvedTarget[] = [];
   const active: ResolvedTarget[] = [];
-  for (const { target, snapshot } of entries) {
-    if (needsHuman(snapshot)) waiting.push(target);
-    if (isActive(snapshot)) active.push(target);
+  for (const e of entries) {
+    if (e.waitsForHuman) waiting.push(e.target);
+    if (e.active) active.push(e.target);
   }
   return { waiting, active };
 }
