@@ -53,7 +53,7 @@ export interface AttentionEntry {
   waitsForHuman: boolean;
   active: boolean;
   /** The record could not be read (unreachable, forbidden, damaged, invalid deploy file): no attention. */
-  error?: { kind: 'unreachable' | 'forbidden' | 'notFound' | 'invalid' | 'other'; message: string };
+  error?: RolloutSnapshot['error'];
 }
 
 export interface RolloutService {

@@ -5,8 +5,9 @@
 import type { AttentionEntry, Disposable, RolloutTarget } from './api';
 import { isActivePhase, waitsForHuman } from './attention';
 import { LABEL, MANAGED_BY, type Plan } from './plan';
-import type { KubeError, KubeOps, WatchHandle } from './ports';
+import type { KubeOps, WatchHandle } from './ports';
 import { parseDoc, type RecordDoc } from './record';
+import { viewError } from './view';
 
 type EntryError = NonNullable<AttentionEntry['error']>;
 
@@ -52,9 +53,6 @@ export function attentionEntry(target: RolloutTarget, doc: RecordDoc | undefined
     ...(error ? { error } : {}),
   };
 }
-
-const errorKind = (err: KubeError): EntryError['kind'] =>
-  err.kind === 'forbidden' || err.kind === 'notFound' || err.kind === 'invalid' ? err.kind : err.kind === 'unreachable' || err.kind === 'timeout' ? 'unreachable' : 'other';
 
 export function streamAttention(targets: readonly RolloutTarget[], sources: AttentionSources, listener: (entries: AttentionEntry[]) => void): Disposable {
   const groups = new Map<string, Group>();
@@ -159,7 +157,7 @@ function openGroup(group: Group, changed: () => void): WatchHandle {
       changed();
     },
     (err) => {
-      group.error = { kind: errorKind(err), message: err.message };
+      group.error = viewError(err);
       group.ready = true;
       changed();
     },

@@ -14,7 +14,7 @@ import { LABEL, ownedLabels, type Plan } from './plan';
 import { KubeError, type KubeObject, type KubeOps, type WatchHandle } from './ports';
 import { RECORD_KEY, archive, emptyDoc, isTerminal, mergeForWrite, parseDoc, serializeDoc, type RecordDoc, type RequestAction, type RunRecord } from './record';
 import type { RolloutSnapshot } from './snapshot';
-import { buildSnapshot } from './view';
+import { buildSnapshot, viewError } from './view';
 
 export const DEFAULT_LEASE_MS = 15_000;
 
@@ -128,7 +128,7 @@ export class RolloutSession {
     const failing = new Set<string>();
     const onErr = (kind: string) => (err: KubeError) => {
       failing.add(kind);
-      this.error = { kind: err.kind === 'forbidden' ? 'forbidden' : err.kind === 'notFound' ? 'notFound' : err.kind === 'unreachable' || err.kind === 'timeout' ? 'unreachable' : 'other', message: err.message };
+      this.error = viewError(err);
       this.changed();
     };
     const onRecover = (kind: string) => () => {
@@ -550,7 +550,7 @@ export class RolloutSession {
     this.loopDone = this.loop()
       .catch((err) => {
         this.opts.log?.(`driver stopped: ${(err as Error).message}`);
-        this.error = { kind: err instanceof KubeError && err.kind === 'forbidden' ? 'forbidden' : err instanceof KubeError && (err.kind === 'unreachable' || err.kind === 'timeout') ? 'unreachable' : 'other', message: (err as Error).message };
+        this.error = err instanceof KubeError ? viewError(err) : { kind: 'other', message: (err as Error).message };
       })
       .finally(async () => {
         for (const q of this.queue.splice(0)) q.resolve({ ok: false, reason: 'this client stopped driving; try again' });

@@ -2,6 +2,7 @@
 import type { Plan } from './plan';
 import { actualWeights, availability } from './machine';
 import type { Facts } from './facts';
+import type { KubeError } from './ports';
 import type { RecordDoc } from './record';
 import type { RolloutSnapshot, StageStatus, VersionStatus } from './snapshot';
 import { STABLE_ONLY, formatWeights } from './weights';
@@ -130,4 +131,10 @@ export function summaryLine(s: RolloutSnapshot): string {
   const w = s.weights.actual;
   const weights = s.strategy === 'canary' ? ` · ${formatWeights(w)}` : '';
   return `${s.pipeline}/${s.environment} ${s.phase}${weights} · ${s.reason}`;
+}
+
+/** How a cluster error shows in a snapshot (and an attention entry): the kinds a view explains. */
+export function viewError(err: KubeError): NonNullable<RolloutSnapshot['error']> {
+  const kind = err.kind === 'forbidden' || err.kind === 'notFound' || err.kind === 'invalid' ? err.kind : err.kind === 'unreachable' || err.kind === 'timeout' ? 'unreachable' : 'other';
+  return { kind, message: err.message };
 }
