@@ -525,36 +525,23 @@ function deliveries(ms: number, what: () => string): { done: Promise<void>; wake
 
 /** LIST latency rows, each next to the floor of serialising and parsing the same items. */
 async function listRows(base: string, rss: RssByPhase, results: BenchResult[]): Promise<void> {
-  const all = await timeList(`${base}/apis/apps/v1/deployments`, rss);
-  const allFloor = timeListFloor(all.items);
-  results.push({
-    name: `sandbox: LIST deployments, all namespaces (${all.items.length.toLocaleString('en')})`,
-    unit: 'ms',
-    value: r2(all.ms),
-    reference: { name: 'JSON stringify + parse of the same list', value: r2(allFloor) },
-    ratio: r2(all.ms / allFloor),
-    notes: `median of ${LIST_RUNS}, HTTP request to parsed body (server in its own process), ${(all.bytes / 1e6).toFixed(1)} MB`,
-  });
-  const one = await timeList(`${base}/apis/apps/v1/namespaces/ns-7/deployments`, rss);
-  const oneFloor = timeListFloor(one.items);
-  results.push({
-    name: `sandbox: LIST deployments, one namespace (${one.items.length})`,
-    unit: 'ms',
-    value: r2(one.ms),
-    reference: { name: 'JSON stringify + parse of the same list', value: r2(oneFloor) },
-    ratio: r2(one.ms / oneFloor),
-    notes: `median of ${LIST_RUNS}`,
-  });
-  const pods = await timeList(`${base}/api/v1/pods`, rss);
-  const podsFloor = timeListFloor(pods.items);
-  results.push({
-    name: `sandbox: LIST pods, all namespaces (${pods.items.length.toLocaleString('en')})`,
-    unit: 'ms',
-    value: r2(pods.ms),
-    reference: { name: 'JSON stringify + parse of the same list', value: r2(podsFloor) },
-    ratio: r2(pods.ms / podsFloor),
-    notes: `median of ${LIST_RUNS}, ${(pods.bytes / 1e6).toFixed(1)} MB`,
-  });
+  /** One LIST measured against its floor; `label` gets the item count, `notes` the body size. */
+  const row = async (label: (n: number) => string, path: string, notes: (bytes: number) => string) => {
+    const r = await timeList(`${base}${path}`, rss);
+    const floor = timeListFloor(r.items);
+    results.push({
+      name: label(r.items.length),
+      unit: 'ms',
+      value: r2(r.ms),
+      reference: { name: 'JSON stringify + parse of the same list', value: r2(floor) },
+      ratio: r2(r.ms / floor),
+      notes: notes(r.bytes),
+    });
+  };
+  const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+  await row((n) => `sandbox: LIST deployments, all namespaces (${n.toLocaleString('en')})`, '/apis/apps/v1/deployments', (b) => `median of ${LIST_RUNS}, HTTP request to parsed body (server in its own process), ${mb(b)}`);
+  await row((n) => `sandbox: LIST deployments, one namespace (${n})`, '/apis/apps/v1/namespaces/ns-7/deployments', () => `median of ${LIST_RUNS}`);
+  await row((n) => `sandbox: LIST pods, all namespaces (${n.toLocaleString('en')})`, '/api/v1/pods', (b) => `median of ${LIST_RUNS}, ${mb(b)}`);
   const labelled = await timeList(`${base}/api/v1/namespaces/ns-3/pods?labelSelector=app%3Dapp-3`, rss);
   results.push({ name: 'sandbox: LIST pods by label selector in one namespace', unit: 'ms', value: r2(labelled.ms), notes: `${labelled.items.length} items of 300 in the namespace` });
 }
