@@ -4,7 +4,8 @@
 //   server.hooks.serviceProxy  /api/v1/namespaces/{ns}/services/{name}[:port]/proxy/{path}
 //   server.hooks.podLogs       GET .../pods/{name}/log
 //   server.hooks.admin         everything under /admin/
-// `listen(port)` starts an http.Server (port 0 allowed) and `close()` ends open watches first.
+// `listen(port)` serves HTTP/1.1 and HTTP/2 on one port (transport.ts; port 0 allowed) and `close()`
+// ends open watches first.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import YAML from 'yaml';
@@ -18,6 +19,7 @@ import { compileSelectors, labelSelectorString, type LabelSelectorObject } from 
 import { httpChunk, objectBytes, objectJson, type KubeObject, type Store, type Watcher } from './store';
 import { toTable, type IncludeObject } from './tables';
 import { isPlainObject } from './json';
+import { createTransport, type Transport } from './transport';
 
 export interface ServiceProxyTarget {
   namespace: string;
@@ -241,6 +243,14 @@ class TickWriter {
   }
 }
 
+/**
+ * Headers of a streamed response (watch, followed logs). HTTP/1.1 frames it in chunks; HTTP/2 frames every
+ * response in DATA frames and forbids connection-specific headers such as Transfer-Encoding (RFC 9113 §8.2.2).
+ */
+function streamHeaders(req: http.IncomingMessage, headers: Record<string, string>): Record<string, string> {
+  return req.httpVersionMajor >= 2 ? headers : { ...headers, 'Transfer-Encoding': 'chunked' };
+}
+
 /** A list body from the objects' cached bytes, written piecewise: no big string is ever built. */
 function sendList(res: http.ServerResponse, head: string, items: Buffer[]): void {
   const first = Buffer.from(head);
@@ -308,7 +318,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const bookmarkMs = opts.bookmarkIntervalMs ?? 10_000;
   const watches = new Set<http.ServerResponse>();
   const tickWriter = new TickWriter();
-  let server: http.Server | undefined;
+  let transport: Transport | undefined;
   let baseUrl: string | undefined;
 
   async function parseBody(req: http.IncomingMessage, def: ResourceDef): Promise<KubeObject> {
@@ -391,7 +401,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     // Bad requests are answered as such before the stream starts (after it, only in-stream errors).
     const compiled = compileSelectors(selectors);
     if (rv !== undefined && rv !== '' && !/^\d+$/.test(rv)) throw badRequest(`invalid resource version "${rv}"`);
-    res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.writeHead(200, streamHeaders(req, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private' }));
     res.flushHeaders();
     const sock = res.socket;
     // Events go out as soon as they are committed: no Nagle delay on a stream of small writes.
@@ -416,7 +426,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       res.end();
     };
     /** One line of this stream (a string is framed here; a Buffer chunk is already framed). */
-    const send = (line: string) => (raw ? tickWriter.push(raw, httpChunk(Buffer.from(line))) : res.write(line));
+    const send = (line: string) => (raw ? tickWriter.push(raw, httpChunk(Buffer.from(line))) : write(line));
+    /** Writes through the response (HTTP/2, or HTTP/1.1 without chunked framing); drops a watcher that stopped reading. */
+    const write = (data: string | Buffer) => {
+      res.write(data);
+      if (res.writableLength > MAX_WATCH_BACKLOG) end();
+    };
     watches.add(res);
     res.on('close', end);
     const expiredLine = (msg: string) =>
@@ -438,7 +453,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         } else if (preferred) {
           // The hot path: the event's pre-framed chunk, built once and shared by every watcher.
           if (raw) tickWriter.push(raw, d.chunk());
-          else res.write(d.line());
+          else write(d.line());
         } else send(`{"type":"${d.type}","object":${outJson(t.def, t.version, d.object)}}\n`);
         events++;
         if (faults.watchCutAfterEvents > 0 && events >= faults.watchCutAfterEvents) end();
@@ -469,7 +484,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (timeout > 0) timers.push(setTimeout(end, timeout * 1000));
   }
 
-  async function podLogs(t: Target, q: URLSearchParams, res: http.ServerResponse): Promise<void> {
+  async function podLogs(t: Target, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const pod = store.get('pods', t.namespace, t.name!);
     const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map((c) => c.name);
     const initContainers = ((pod.spec as { initContainers?: { name: string }[] } | undefined)?.initContainers ?? []).map((c) => c.name);
@@ -519,7 +534,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       res.end(text);
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+    res.writeHead(200, streamHeaders(req, { 'Content-Type': 'text/plain' }));
     res.flushHeaders();
     for await (const chunk of result) {
       if (ac.signal.aborted) break;
@@ -576,7 +591,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (!t.name || !def.subresources.includes(sub as never)) throw notFound(def, t.name ?? '');
       if (sub === 'log') {
         if (method !== 'GET') throw methodNotSupported(def, method);
-        return podLogs(t, q, res);
+        return podLogs(t, q, req, res);
       }
       if (sub === 'proxy') {
         const target = parseProxyTarget(t);
@@ -708,7 +723,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         res.end('ok');
         return;
       }
-      if (path === '/api') return sendJson(res, 200, apiVersions(req.headers.host ?? '127.0.0.1'));
+      if (path === '/api') return sendJson(res, 200, apiVersions(req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '127.0.0.1'));
       if (path === '/apis') return sendJson(res, 200, apiGroupList());
       if (path === '/openapi/v3') return sendJson(res, 200, openApiIndex());
       if (path.startsWith('/openapi/v3/')) {
@@ -755,9 +770,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     openWatches: () => watches.size,
     listen(port = 0, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
-        server = http.createServer(handle);
         // Clients reuse connections between slow steps (and under load): keep idle sockets a while.
-        server.keepAliveTimeout = 30_000;
+        transport = createTransport(handle, { keepAliveTimeout: 30_000 });
+        const server = transport.server;
         server.once('error', reject);
         server.listen(port, host, () => {
           const addr = server!.address() as AddressInfo;
@@ -770,9 +785,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       for (const res of [...watches]) res.end();
       watches.clear();
       return new Promise((resolve) => {
-        if (!server) return resolve();
-        server.close(() => resolve());
-        server.closeAllConnections();
+        if (!transport) return resolve();
+        transport.server.close(() => resolve());
+        transport.closeAll();
       });
     },
   };

@@ -1,0 +1,100 @@
+// The API server's port speaks HTTP/1.1 and HTTP/2.
+//
+// kube-apiserver serves HTTP/2 and client-go multiplexes every request and watch of a process onto it.
+// It allows 100 concurrent streams per connection (its limit since CVE-2023-44487); a client with more
+// watches opens another connection. The sandbox has no TLS, so it has no ALPN either. HTTP/2 is
+// offered with prior knowledge (h2c, RFC 9113 §3.3): a connection that opens with the HTTP/2 client
+// preface is handed to an HTTP/2 session, and any other connection to the HTTP/1.1 server.
+// kubectl and client-node against an http:// URL keep speaking HTTP/1.1 and see no difference. Both
+// protocols reach the same request handler through Node's HTTP/2 compatibility API.
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+
+/** The first bytes of every HTTP/2 connection (RFC 9113 §3.4). */
+export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+/** SETTINGS_MAX_CONCURRENT_STREAMS, as kube-apiserver announces it. */
+export const H2_MAX_STREAMS = 100;
+/** What a client may upload per stream before a WINDOW_UPDATE: kube-apiserver's 256 KiB buffers. */
+const H2_STREAM_WINDOW = 256 * 1024;
+/** A connection that sends nothing at all for this long is closed (a port scanner, a stuck client). */
+const FIRST_BYTES_TIMEOUT_MS = 60_000;
+
+export type Protocol = 'http/1.1' | 'h2c';
+
+/** Which protocol a connection speaks, from its first bytes; undefined while they could still be either. */
+export function sniffProtocol(first: Buffer): Protocol | undefined {
+  const n = Math.min(first.length, H2_PREFACE.length);
+  if (!first.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) return 'http/1.1';
+  return n === H2_PREFACE.length ? 'h2c' : undefined;
+}
+
+export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+export interface Transport {
+  /** The listening socket's server (listen, address, close). */
+  readonly server: net.Server;
+  /** Ends every connection: HTTP/1.1 sockets, HTTP/2 sessions and connections still undecided. */
+  closeAll(): void;
+}
+
+export function createTransport(handle: RequestHandler, opts: { keepAliveTimeout: number }): Transport {
+  const h1 = http.createServer(handle);
+  h1.keepAliveTimeout = opts.keepAliveTimeout;
+  // The compatibility API gives the handler the request and response shapes of node:http; the few
+  // differences (no connection-specific headers, `:authority` for Host) are handled where they matter.
+  const h2 = http2.createServer({ settings: { maxConcurrentStreams: H2_MAX_STREAMS, initialWindowSize: H2_STREAM_WINDOW } }, handle as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on('session', (s) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
+  // A peer that breaks the protocol loses its session, not the server.
+  h2.on('sessionError', () => undefined);
+  // Every accepted socket, whichever protocol it speaks (an http.Server that never listened itself does
+  // not track the connections it is handed, so closeAllConnections would miss them).
+  const connections = new Set<net.Socket>();
+
+  const server = net.createServer((socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+    let first: Buffer = Buffer.alloc(0);
+    const forget = () => {
+      socket.off('data', onData);
+      socket.off('error', onError);
+      socket.setTimeout(0);
+    };
+    const onError = () => {
+      forget();
+      socket.destroy();
+    };
+    const onData = (chunk: Buffer) => {
+      first = first.length ? Buffer.concat([first, chunk]) : chunk;
+      const protocol = sniffProtocol(first);
+      if (!protocol) return;
+      forget();
+      // Hand the bytes back and the socket over; the chosen server reads it from the start.
+      socket.pause();
+      socket.unshift(first);
+      if (protocol === 'h2c') {
+        // Every stream's frames share this socket: small event frames must not wait for Nagle.
+        socket.setNoDelay(true);
+        h2.emit('connection', socket);
+      } else h1.emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, onError);
+  });
+
+  return {
+    server,
+    closeAll() {
+      for (const s of sessions) s.destroy();
+      sessions.clear();
+      for (const c of connections) c.destroy();
+      connections.clear();
+    },
+  };
+}
