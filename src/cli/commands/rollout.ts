@@ -495,7 +495,7 @@ async function driveInBackground(svc: EngineService, target: RolloutTarget, args
       const live = s.driver && Date.parse(s.driver.expiresAt) > session.now() ? s.driver : undefined;
       if (live && !live.self && role !== 'other') {
         role = 'other';
-        note(`${live.holder} drives the run: standing by (taking over when it lets go or its lease expires)`);
+        note(`${live.holder} drives the run: standing by until it lets go or its lease expires`);
       } else if (live?.self && role !== 'self') {
         note(role === 'other' ? 'taking over: this process drives the run now' : 'driving the run');
         role = 'self';

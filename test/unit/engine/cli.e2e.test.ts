@@ -290,7 +290,8 @@ describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', functi
     const end = await bg.done;
     assert.equal(end.code, 0, end.stdout.slice(-1500) + end.stderr);
     assert.match(end.stdout, new RegExp(`run ${runId} ended: succeeded`));
-    assert.ok(end.stdout.indexOf('standing by') < end.stdout.indexOf('taking over'), 'stood by first, then took over');
+    const [stoodBy, tookOver] = [end.stdout.indexOf('drives the run: standing by'), end.stdout.indexOf('taking over: this process drives the run now')];
+    assert.ok(stoodBy >= 0 && stoodBy < tookOver, 'the log says it stood by, then took over');
   });
 
   it('after a driving `watch --stop-at-gate` returns at the gate, the background driver takes the run over and acts on a promote', async () => {
