@@ -446,7 +446,7 @@ async function follow(svc: EngineService, target: RolloutTarget, args: RolloutAr
       else if (!args.stopAtGate) code = ExitCode.failed;
     }
   }
-  printer.result(code, last, code === 130 ? 'interrupted: the run goes on in the cluster; a client standing by (a background driver, the editor) takes it over' : undefined);
+  printer.result(code, last, code === 130 ? 'interrupted: the run goes on in the cluster; another client (a background driver standing by, the editor, a later watch) takes it over' : undefined);
   return code;
 }
 
@@ -502,10 +502,11 @@ async function driveInBackground(svc: EngineService, target: RolloutTarget, args
       }
     });
     if (done) sub.off();
-    void io.interrupted.then(() => stop(130, 'interrupted: a client standing by takes the run over'));
+    void io.interrupted.then(() => stop(130, 'interrupted: another client (one standing by, the editor, a later watch) takes the run over'));
   });
   // Let the run's last record write land. Otherwise (a newer run this session may have started driving,
-  // no run) the command hands over on its way out; not when the cluster is gone or the user interrupted.
+  // no run, interrupted) rollout() hands over on the way out rather than wait for a loop that may never
+  // end; not at all when the cluster is gone.
   if (why.ended) await svc.drained();
   release();
   printer.result(why.code, undefined, why.message);
