@@ -1,8 +1,9 @@
 // The background driver of `kube-delivery rollout start` without --wait: in CI nobody may be left to
 // drive a run that was only recorded, so the CLI starts a detached copy of itself (same Node binary,
 // same CLI file, an argv array — never a shell string) running the internal verb DRIVE_VERB. It drives
-// the run through the Lease like any other client and exits when the run ends or another live client
-// holds the Lease. Its output goes to a log file under the OS temp directory.
+// the run through the Lease like any other client, stands by while another live client holds the Lease
+// (taking over when that client lets go), and exits when the run ends. Its output goes to a log file
+// under the OS temp directory.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -77,6 +77,12 @@ export interface RolloutService {
    * namespace) for all the given targets together, instead of a full session per target.
    */
   watchAttention?(targets: readonly RolloutTarget[], listener: (entries: AttentionEntry[]) => void): Disposable;
+  /**
+   * Optional (a client about to leave: a CLI returning at a gate, the editor closing): stops driving
+   * after the steps in flight are recorded and releases the Leases, so a client standing by (a
+   * background driver) takes the runs over at once instead of when the Leases expire. Call dispose after.
+   */
+  handOver?(): Promise<void>;
   /** Releases watches, leases and timers. */
   dispose(): void;
 }

@@ -337,6 +337,18 @@ export class EngineService implements RolloutService {
     }
   }
 
+  /**
+   * Stops driving everywhere, the clean way (see RolloutSession.handOver): the steps in flight are
+   * recorded and the Leases released, so clients standing by take the runs over at once. For a client
+   * about to leave (a CLI returning at a gate or after a request it executed itself); dispose after.
+   */
+  async handOver(): Promise<void> {
+    for (const e of this.sessions.values()) {
+      const entry = await e.catch(() => undefined);
+      if (entry) await entry.session.handOver();
+    }
+  }
+
   dispose(): void {
     for (const e of this.sessions.values()) void e.then((x) => x.session.dispose(), () => undefined);
     this.sessions.clear();

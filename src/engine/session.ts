@@ -85,6 +85,12 @@ export class RolloutSession {
   private inEffect = false;
   private directRoute?: { runId: string; weights: Weights; sent: Promise<EffectResult> };
   private disposed = false;
+  /** handOver() asked this session to stop driving for good (it only observes from then on). */
+  private handingOver = false;
+  /** Every watch has listed: before that, the Lease cache may be empty only because it is not listed yet. */
+  private synced = false;
+  /** maybeDrive's attempt to take the Lease, while in flight (handOver waits for it). */
+  private acquiring?: Promise<void>;
   private error?: RolloutSnapshot['error'];
   private opened?: Promise<void>;
   private stopController = new AbortController();
@@ -167,7 +173,9 @@ export class RolloutSession {
       }, onErr('Lease'), onRecover('Lease')),
     );
     await Promise.all(this.watches.map((w) => w.synced));
+    this.synced = true;
     this.changed();
+    this.maybeDrive();
   }
 
   // ---------- caches -> facts / snapshot ----------
@@ -356,17 +364,22 @@ export class RolloutSession {
 
   /** Becomes the driver if a run is active and nobody live drives it. */
   maybeDrive(): void {
-    if (this.disposed || this.driving || this.loopRunning || this.opts.canDrive === false) return;
+    // Not before every watch listed: a record seen before the Lease would look like a run nobody drives,
+    // and a client standing by would ask the API server for the Lease just to find it held.
+    if (!this.synced || this.disposed || this.handingOver || this.driving || this.loopRunning || this.acquiring || this.opts.canDrive === false) return;
     const cur = this.doc.current;
     if (!cur || isTerminal(cur.phase)) return;
     if (!canTake(this.lease, this.me, this.clock.now())) {
       this.scheduleTakeover();
       return;
     }
-    void this.acquire().then((ok) => {
-      if (ok) this.startLoop();
-      else this.retryDriveLater();
+    const attempt = this.acquire().then((ok) => {
+      this.acquiring = undefined;
+      // Taken while handing over: handOver releases it (no loop to start).
+      if (ok && !this.handingOver) this.startLoop();
+      else if (!ok) this.retryDriveLater();
     });
+    this.acquiring = attempt;
   }
 
   // ---------- record persistence ----------
@@ -492,7 +505,7 @@ export class RolloutSession {
   /** promote / promoteFull / abort / pause / resume / rerunTest. */
   async act(action: RequestAction, actor: string, test?: string): Promise<ActOutcome> {
     await this.open();
-    if (!this.driving && !this.loopRunning && this.doc.current && !isTerminal(this.doc.current.phase) && canTake(this.lease, this.me, this.clock.now()) && this.opts.canDrive !== false) {
+    if (!this.driving && !this.loopRunning && !this.handingOver && this.doc.current && !isTerminal(this.doc.current.phase) && canTake(this.lease, this.me, this.clock.now()) && this.opts.canDrive !== false) {
       // Nobody live drives: this session executes the request itself (abort is always safe to run).
       if (await this.acquire()) {
         try {
@@ -556,7 +569,7 @@ export class RolloutSession {
         for (const q of this.queue.splice(0)) q.resolve({ ok: false, reason: 'this client stopped driving; try again' });
         // Never hold the lease without driving: let another client (or a later retry here) take over.
         const cur = this.doc.current;
-        if (this.driving && cur && !isTerminal(cur.phase) && !this.disposed) {
+        if (this.driving && cur && !isTerminal(cur.phase) && !this.disposed && !this.handingOver) {
           await this.release().catch(() => undefined);
           this.retryTimer = this.clock.setTimeout(() => {
             this.retryTimer = undefined;
@@ -638,7 +651,7 @@ export class RolloutSession {
 
   private async driveSteps(answers: ((written: boolean) => void)[], persistIfChanged: () => Promise<void>): Promise<void> {
     let updates = 0;
-    while (this.driving && !this.disposed) {
+    while (this.driving && !this.disposed && !this.handingOver) {
       // A request is answered once the record holds it: at the next write (for an abort, that write
       // goes out together with the router write that restores traffic).
       answers.push(...this.applyRequests());
@@ -699,6 +712,9 @@ export class RolloutSession {
       this.setRec(next);
       await persistIfChanged();
     }
+    // Handing over: what was decided since the last write (an 'update') goes to the record before the
+    // Lease does, so the next driver goes on from there.
+    if (this.handingOver && this.isDriver && !this.disposed) await persistIfChanged();
   }
 
   /**
@@ -732,7 +748,7 @@ export class RolloutSession {
       };
       this.wake = done;
       if (wakeAt !== undefined) timer = this.clock.setTimeout(done, Math.max(0, wakeAt - this.clock.now()));
-      if (!this.driving || this.disposed) done();
+      if (!this.driving || this.disposed || this.handingOver) done();
     });
   }
 
@@ -755,6 +771,24 @@ export class RolloutSession {
         }
       });
     });
+  }
+
+  /**
+   * Stops driving for good, the clean way: the step in flight finishes and is recorded (a run waiting at
+   * a gate has nothing in flight), then the Lease is released so a client standing by takes the run over
+   * at once instead of after the Lease expires. A client leaving (a CLI that returns at a manual gate, a
+   * promote that executed its request itself) calls this before dispose; the session only observes after.
+   */
+  async handOver(): Promise<void> {
+    this.handingOver = true;
+    if (this.takeoverTimer !== undefined) this.clock.clearTimeout(this.takeoverTimer);
+    if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
+    this.takeoverTimer = this.retryTimer = undefined;
+    this.wake?.();
+    // A Lease being taken right now (maybeDrive) starts a loop that stops at once: wait for it too.
+    await this.acquiring;
+    await this.loopDone;
+    await this.release();
   }
 
   /** Stops everything without touching the cluster (a killed driver; the lease then expires). */

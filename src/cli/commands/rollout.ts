@@ -33,7 +33,8 @@ Options:
   --image IMAGE          start/retry: image overriding the deploy file's
   --wait                 start/retry/promote/abort: wait until the run ends (this process drives it)
   --no-drive             start/retry without --wait: only record the run (by default a detached
-                         background driver advances it; its pid and log file are printed)
+                         background driver takes it to its end, standing by while another client
+                         drives it; its pid and log file are printed)
   --stop-at-gate         with --wait (and watch): return as soon as the run waits for a human
   --full                 promote: promote fully
   --output text|json     text (default) or one JSON object per state change (NDJSON)
@@ -321,11 +322,32 @@ export async function rollout(argv: string[], io: CliIO): Promise<number> {
   const printer = new Printer(io, args.output === 'json');
   // Engine timers never hold the process; this does, while we wait on purpose.
   const keepAlive = setInterval(() => undefined, 1 << 30);
+  let code: number | undefined;
   try {
-    return await runVerb(svc, target, args, io, printer);
+    code = await runVerb(svc, target, args, io, printer);
+    return code;
   } finally {
+    // A process that drove (a watch returning at a gate or interrupted, a promote that found nobody
+    // driving and ran its request itself) leaves the clean way: its last step recorded, the Lease
+    // released, so a client standing by (the background driver, the editor) takes over at once rather
+    // than when the Lease expires. Not when cut off from the cluster (that would wait on it); after
+    // Ctrl-C for a bounded time only (then the Lease simply expires).
+    if (code !== undefined && code !== ExitCode.unreachable) await (code === 130 ? within(svc.handOver(), INTERRUPTED_HANDOVER_MS) : svc.handOver()).catch(() => undefined);
     clearInterval(keepAlive);
     svc.dispose();
+  }
+}
+
+/** How long an interrupted process tries to hand its run over before it just leaves. */
+const INTERRUPTED_HANDOVER_MS = 3000;
+
+/** Waits for p, or ms at most. */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -410,9 +432,11 @@ async function follow(svc: EngineService, target: RolloutTarget, args: RolloutAr
     void io.interrupted.then(() => finish(130));
   });
   // Let the run's last record write land before leaving (this process may have been driving), then
-  // trust the cluster's record over what this process saw last.
+  // trust the cluster's record over what this process saw last. At a gate the driver loop never ends on
+  // its own (it waits for the human): hand the run over instead of waiting for it.
   if (code !== 130 && code !== ExitCode.unreachable && code !== ExitCode.usage) {
-    await svc.drained?.();
+    if (code === ExitCode.waitingAtGate) await svc.handOver();
+    else await svc.drained();
     const fresh = await svc.status(target);
     if (!fresh.error && fresh.runId === last?.runId && fresh.phase !== last?.phase) {
       last = fresh;
@@ -422,30 +446,36 @@ async function follow(svc: EngineService, target: RolloutTarget, args: RolloutAr
       else if (!args.stopAtGate) code = ExitCode.failed;
     }
   }
-  printer.result(code, last, code === 130 ? 'interrupted: the run goes on in the cluster; another client takes over when the lease expires' : undefined);
+  printer.result(code, last, code === 130 ? 'interrupted: the run goes on in the cluster; another client (a background driver standing by, the editor, a later watch) takes it over' : undefined);
   return code;
 }
 
 /**
  * The background driver (internal verb): drives the recorded run through the Lease until it ends, then
- * lets the last record write land. Steps aside when another live client holds the Lease (the editor or
- * a `--wait` process), or when a newer run replaced the one it was started for.
+ * lets the last record write land. While another live client holds the Lease (the editor, a `watch` or
+ * `--wait` process) it stands by: the session keeps its watches and takes the Lease when that client
+ * releases it or lets it expire (the engine's own lease cadence; nothing polls here). It stops when the
+ * run ends, when a newer run replaced the one it was started for, when interrupted, and when the cluster
+ * has not answered for KD_DRIVER_GIVE_UP_MS.
  */
 async function driveInBackground(svc: EngineService, target: RolloutTarget, args: RolloutArgs, io: CliIO, printer: Printer): Promise<number> {
   const { entry, release } = await svc.session(target);
   const session = entry.session;
   io.stdout(`background driver ${process.pid} for ${target.pipeline.name}/${target.environment} run ${args.run ?? '(current)'}\n`);
-  const why = await new Promise<{ code: number; message: string }>((resolveWhy) => {
+  const why = await new Promise<{ code: number; message: string; ended?: boolean }>((resolveWhy) => {
     let done = false;
     // subscribe calls back at once, before it returns the unsubscribe function.
     const sub = { off: () => {} };
-    const stop = (code: number, message: string) => {
+    const stop = (code: number, message: string, ended = false) => {
       if (done) return;
       done = true;
       if (lost) clearTimeout(lost);
       sub.off();
-      resolveWhy({ code, message });
+      resolveWhy({ code, message, ended });
     };
+    // Who holds the Lease, as last logged: stand-by and take-over are said once each time they happen.
+    let role: 'self' | 'other' | undefined;
+    const note = (message: string) => io.stdout(eventLine(new Date(session.now()).toISOString(), '[driver]', message));
     // A cluster gone for good (a CI sandbox torn down) must not leave this process behind forever.
     let lost: ReturnType<typeof setTimeout> | undefined;
     const giveUpMs = Number(io.env.KD_DRIVER_GIVE_UP_MS ?? 10 * 60_000);
@@ -460,15 +490,24 @@ async function driveInBackground(svc: EngineService, target: RolloutTarget, args
       if (s.error?.kind === 'invalid') return stop(ExitCode.usage, s.error.message);
       if (args.run && s.runId && s.runId !== args.run) return stop(ExitCode.ok, `run ${args.run} is no longer the current run (now ${s.runId}): stopping`);
       const code = exitFor(s, false);
-      if (s.runId && code !== undefined) return stop(code, `run ${s.runId} ended: ${s.phase} · ${s.reason}`);
+      if (s.runId && code !== undefined) return stop(code, `run ${s.runId} ended: ${s.phase} · ${s.reason}`, true);
       if (!s.runId && !s.error) return stop(ExitCode.ok, 'no run to drive');
-      if (s.driver && !s.driver.self && Date.parse(s.driver.expiresAt) > session.now() && !session.isDriver) return stop(ExitCode.ok, `${s.driver.holder} drives the run: stopping`);
+      const live = s.driver && Date.parse(s.driver.expiresAt) > session.now() ? s.driver : undefined;
+      if (live && !live.self && role !== 'other') {
+        role = 'other';
+        note(`${live.holder} drives the run: standing by until it lets go or its lease expires`);
+      } else if (live?.self && role !== 'self') {
+        note(role === 'other' ? 'taking over: this process drives the run now' : 'driving the run');
+        role = 'self';
+      }
     });
     if (done) sub.off();
-    void io.interrupted.then(() => stop(130, 'interrupted: another client takes over when the lease expires'));
+    void io.interrupted.then(() => stop(130, 'interrupted: another client (one standing by, the editor, a later watch) takes the run over'));
   });
-  // Let the run's last record write land (not when the cluster is gone or the user interrupted).
-  if (why.code !== ExitCode.unreachable && why.code !== 130) await svc.drained();
+  // Let the run's last record write land. Otherwise (a newer run this session may have started driving,
+  // no run, interrupted) rollout() hands over on the way out rather than wait for a loop that may never
+  // end; not at all when the cluster is gone.
+  if (why.ended) await svc.drained();
   release();
   printer.result(why.code, undefined, why.message);
   return why.code;

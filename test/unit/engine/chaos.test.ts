@@ -6,6 +6,7 @@ import { World, examplePipeline, planOf, pump, settle, terminal } from './harnes
 import { rng } from './fake-cluster';
 import { sumOf } from '../../../src/engine/weights';
 import type { Plan } from '../../../src/engine/plan';
+import { parseDoc } from '../../../src/engine/record';
 
 const FILES = ['simple.deploy.yaml', 'canary-replicas.deploy.yaml', 'canary-istio.deploy.yaml', 'canary-gateway.deploy.yaml', 'blue-green.deploy.yaml', 'blue-green.deploy.yaml+preview'];
 /** Blue-green with a preview share (1 new pod beside 3 live = 25%) through the user's own Service. */
@@ -95,9 +96,12 @@ async function chaosRun(seed: number): Promise<string> {
         assert.ok((w[1] ?? 0) <= stageMax, `seed ${seed}: router gives canary ${w[1]}% above ${stageMax}%`);
       }
     }
-    if (rec && plan.strategy === 'blueGreen' && rec.switchedAt === undefined && rec.applied.active === undefined) {
+    // The record as the cluster holds it: an observer's copy lags behind the driver's (a cut watch).
+    const stored = plan.strategy === 'blueGreen' ? parseDoc(plan.pipeline, world.cluster.objects.get(`v1|ConfigMap|${plan.namespace}|${plan.names.record}`)?.data, 'record') : undefined;
+    const held = stored?.ok ? stored.doc.current : undefined;
+    if (held && held.switchedAt === undefined && held.applied.active === undefined && held.pending?.kind !== 'switch') {
       // Before the switch the new colour never gets more than the preview share (pods of the new colour
-      // selected by the user's Service beside the live ones).
+      // selected by the user's Service beside the live ones). A switch recorded as pending may be out.
       const max = plan.blueGreen?.previewWeight ?? 0;
       assert.ok(snap.weights.requested.canary <= max, `seed ${seed}: preview requested ${snap.weights.requested.canary}% > ${max}%`);
       const share = colourShare(world, plan);

@@ -51,6 +51,8 @@ describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', functi
   let cli: string;
   let kubeconfig: string;
   let sandbox: ChildProcess;
+  /** Processes a test follows with live(): none may outlive the suite when a test fails half-way. */
+  const started: ChildProcess[] = [];
 
   const run = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> =>
     new Promise((resolveRun) => {
@@ -63,6 +65,53 @@ describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', functi
     });
 
   const rollout = (verb: string, file: string, extra: string[] = []) => run(['rollout', verb, '-f', join(EXAMPLES, file), '--env', 'staging', '--kubeconfig', kubeconfig, ...extra]);
+
+  /** A process to follow while it runs: wait (with a deadline) for its output to say something. */
+  function live(args: string[]) {
+    const p = spawn(process.execPath, [cli, ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: '' } });
+    let stdout = '';
+    let stderr = '';
+    let over = false;
+    const checks = new Set<() => void>();
+    const poke = () => {
+      for (const c of [...checks]) c();
+    };
+    p.stdout.on('data', (d) => {
+      stdout += d;
+      poke();
+    });
+    p.stderr.on('data', (d) => (stderr += d));
+    const done = new Promise<Result>((resolveDone) =>
+      p.on('exit', (code) => {
+        over = true;
+        poke();
+        resolveDone({ code: code ?? -1, stdout, stderr });
+      }),
+    );
+    started.push(p);
+    return {
+      pid: p.pid!,
+      done,
+      stdout: () => stdout,
+      interrupt: () => p.kill('SIGINT'),
+      /** Resolves true once stdout matches, false when the process exited or the deadline passed first. */
+      until: (re: RegExp, ms: number) =>
+        new Promise<boolean>((resolveUntil) => {
+          const finish = (v: boolean) => {
+            clearTimeout(timer);
+            checks.delete(check);
+            resolveUntil(v);
+          };
+          const check = () => {
+            if (re.test(stdout)) finish(true);
+            else if (over) finish(false);
+          };
+          const timer = setTimeout(() => finish(false), ms);
+          checks.add(check);
+          check();
+        }),
+    };
+  }
 
   /** A second process that promotes through every manual gate until the driving process exits. */
   async function promoter(file: string, driver: { done: boolean }): Promise<number> {
@@ -99,6 +148,7 @@ describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', functi
   });
 
   after(() => {
+    for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     sandbox?.kill('SIGTERM');
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -169,9 +219,9 @@ describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', functi
     const st = await cmd('start', ['--image', 'registry.example.com/profile:4.0.7']);
     assert.equal(st.code, 0, st.stderr);
     const log = /log: (\S+)/.exec(st.stdout)?.[1];
-    // The background driver must hold the run before a watching client looks: a `watch` that finds nobody
-    // driving drives itself (and then lets go at the gate), and the background driver, seeing another
-    // client drive, steps aside — the run would then wait at the gate with nobody to run the re-run.
+    // The background driver holds the run before a watching client looks, so the watch below only
+    // observes (one that finds nobody driving drives itself to the gate and hands the run back to the
+    // background driver standing by: a test below covers that path).
     const pid = /\(pid (\d+)\)/.exec(st.stdout)?.[1];
     assert.ok(pid, st.stdout);
     let holder = '';
@@ -221,23 +271,48 @@ describe('kube-delivery rollout CLI end to end (subprocesses + sandbox)', functi
     rmSync(driver.log, { force: true });
   });
 
-  it('a background driver steps aside when another live client drives the run', async () => {
-    const st = await rollout('start', 'canary-gateway.deploy.yaml', ['--no-drive', '--image', 'registry.example.com/search:5.0.8', '--output', 'json']);
+  it('a background driver stands by while another live client drives, and finishes the run after that client leaves (Ctrl-C)', async () => {
+    const file = 'canary-gateway.deploy.yaml';
+    const st = await rollout('start', file, ['--no-drive', '--image', 'registry.example.com/search:5.0.8', '--output', 'json']);
     assert.equal(st.code, 0, st.stderr);
     const runId = (JSON.parse(st.stdout.trim().split('\n')[0]) as { runId: string }).runId;
-    // A watching client takes the run over (nobody drives it).
-    const watching = rollout('watch', 'canary-gateway.deploy.yaml', ['--output', 'json']);
-    let holder: string | undefined;
-    const held = await eventually(() => holder !== undefined, 30_000, async () => {
-      const s = JSON.parse((await rollout('status', 'canary-gateway.deploy.yaml', ['--output', 'json'])).stdout.trim()) as RolloutSnapshot;
-      holder = s.driver?.holder || undefined;
-    });
-    assert.ok(held, 'the watching client holds the lease');
-    const bg = await rollout('_drive', 'canary-gateway.deploy.yaml', ['--run', runId]);
-    assert.equal(bg.code, 0, bg.stderr);
-    assert.match(bg.stdout, new RegExp(`${holder!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} drives the run: stopping`));
-    assert.equal((await rollout('abort', 'canary-gateway.deploy.yaml')).code, 0);
-    assert.equal((await watching).code, 3);
+    // A watching client takes the run over (nobody drives it) and keeps it until interrupted.
+    const watcher = live(['rollout', 'watch', '-f', join(EXAMPLES, file), '--env', 'staging', '--kubeconfig', kubeconfig, '--output', 'json']);
+    assert.ok(await watcher.until(/"self":true/, 30_000), `the watching client drives: ${watcher.stdout().slice(-1000)}`);
+    const bg = live(['rollout', '_drive', '-f', join(EXAMPLES, file), '--env', 'staging', '--kubeconfig', kubeconfig, '--run', runId]);
+    assert.ok(await bg.until(new RegExp(`:${watcher.pid} drives the run: standing by`), 30_000), `the background driver stands by: ${bg.stdout()}`);
+    watcher.interrupt();
+    assert.equal((await watcher.done).code, 130);
+    assert.ok(await bg.until(/taking over: this process drives the run now/, 60_000), `the background driver takes over: ${bg.stdout().slice(-1500)}`);
+    // It goes on to the manual gate of stage 2 by itself; a promote from another process is acted on.
+    assert.equal((await rollout('watch', file, ['--stop-at-gate'])).code, 4, 'the run reaches its manual gate');
+    assert.equal((await rollout('promote', file)).code, 0);
+    const end = await bg.done;
+    assert.equal(end.code, 0, end.stdout.slice(-1500) + end.stderr);
+    assert.match(end.stdout, new RegExp(`run ${runId} ended: succeeded`));
+    const [stoodBy, tookOver] = [end.stdout.indexOf('drives the run: standing by'), end.stdout.indexOf('taking over: this process drives the run now')];
+    assert.ok(stoodBy >= 0 && stoodBy < tookOver, 'the log says it stood by, then took over');
+  });
+
+  it('after a driving `watch --stop-at-gate` returns at the gate, the background driver takes the run over and acts on a promote', async () => {
+    const file = 'canary-replicas.deploy.yaml';
+    const st = await rollout('start', file, ['--no-drive', '--image', 'registry.example.com/checkout:1.9.3', '--output', 'json']);
+    assert.equal(st.code, 0, st.stderr);
+    const runId = (JSON.parse(st.stdout.trim().split('\n')[0]) as { runId: string }).runId;
+    const watcher = live(['rollout', 'watch', '-f', join(EXAMPLES, file), '--env', 'staging', '--kubeconfig', kubeconfig, '--stop-at-gate', '--output', 'json']);
+    assert.ok(await watcher.until(/"self":true/, 30_000), `the watching client drives: ${watcher.stdout().slice(-1000)}`);
+    const bg = live(['rollout', '_drive', '-f', join(EXAMPLES, file), '--env', 'staging', '--kubeconfig', kubeconfig, '--run', runId]);
+    // The watcher drove to the gate and leaves: before, it waited there for its own driver loop forever.
+    const w = await watcher.done;
+    assert.equal(w.code, 4, w.stdout.slice(-1500) + w.stderr);
+    // Whether the background driver came up before or after the watcher left, it now drives the run.
+    assert.ok(await bg.until(/taking over: this process drives the run now|\[driver\] +driving the run/, 60_000), `the background driver drives: ${bg.stdout().slice(-1500)}`);
+    assert.equal((await rollout('promote', file)).code, 0);
+    const end = await bg.done;
+    assert.equal(end.code, 0, end.stdout.slice(-1500) + end.stderr);
+    assert.match(end.stdout, new RegExp(`run ${runId} ended: succeeded`));
+    const status = JSON.parse((await rollout('status', file, ['--output', 'json'])).stdout.trim()) as RolloutSnapshot;
+    assert.deepEqual([status.runId, status.phase], [runId, 'succeeded']);
   });
 
   it('start --no-drive only records the run', async () => {
