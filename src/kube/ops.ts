@@ -134,9 +134,12 @@ export class HttpKubeOps implements KubeOps {
     return informer(this.http, info(apiVersion, kind), apiVersion, kind, namespace, labelSelector, onEvent, onError, {}, onRecover);
   }
 
-  /** Reads the sandbox's clock if this cluster is a Kube Delivery sandbox (http, /admin/clock). */
+  /**
+   * Reads the sandbox's clock if this cluster is a Kube Delivery sandbox (/admin/clock). Only plain http
+   * or a loopback address is asked: a remote production cluster never sees the probe.
+   */
   async sandboxClock(): Promise<{ now: number; speed: number; manual: boolean } | undefined> {
-    if (!this.server.startsWith('http:')) return undefined;
+    if (!mayBeSandbox(this.server)) return undefined;
     try {
       const c = await this.http.request<{ now?: number; speed?: number; manual?: boolean }>({ method: 'GET', path: '/admin/clock', timeoutMs: 3000, describe: { verb: 'get', resource: 'admin/clock' } });
       if (typeof c?.now === 'number') return { now: c.now, speed: typeof c.speed === 'number' ? c.speed : 1, manual: Boolean(c.manual) };
@@ -151,4 +154,17 @@ export class HttpKubeOps implements KubeOps {
   dispose(): void {
     this.http.dispose();
   }
+}
+
+/** A server URL the sandbox could be behind: plain http, or https on a loopback address (`--tls`). */
+export function mayBeSandbox(server: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(server);
+  } catch {
+    return false;
+  }
+  if (u.protocol === 'http:') return true;
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return u.protocol === 'https:' && (host === 'localhost' || host === '::1' || /^127\./.test(host));
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Store } from './api/store';
 import { createApiServer, type ApiServer } from './api/server';
 import { kubeconfigYaml } from './api/kubeconfig';
+import { servingCertificate } from './api/tls';
 import type { Faults } from './api/faults';
 import { RealClock, type Clock } from './sim/clock';
 import { Simulation, PROMETHEUS, type BehaviourOptions } from './sim/sim';
@@ -36,6 +37,12 @@ export interface SandboxOptions {
   behaviour?: BehaviourOptions;
   /** Simulated requests per second per traffic entry point (default 20; 0 = none). */
   trafficRps?: number;
+  /**
+   * Serve HTTPS with a self-signed certificate made at start (default false: plain HTTP). The kubeconfig
+   * then carries the certificate as the CA to trust, and Go clients such as kubectl speak HTTP/2, as
+   * against a real cluster.
+   */
+  tls?: boolean;
   /** Kubeconfig context (and cluster/user) name (default 'sandbox'). */
   contextName?: string;
   /** Also write the kubeconfig here (directories created, mode 0600). */
@@ -68,7 +75,7 @@ export interface SandboxAdmin {
 
 export interface Sandbox {
   url: string;
-  /** Kubeconfig YAML (context `contextName`, insecure-skip-tls-verify). */
+  /** Kubeconfig YAML (context `contextName`; with TLS the CA to trust, else insecure-skip-tls-verify). */
   kubeconfig: string;
   kubeconfigPath?: string;
   contextName: string;
@@ -78,6 +85,8 @@ export interface Sandbox {
   server: ApiServer;
   /** What seeding created (when `seed` was given). */
   seedReport?: SeedReport;
+  /** PEM certificate the server presents and clients trust, with `tls`. */
+  ca?: string;
   /** Prometheus base URL through the API server's service proxy. */
   prometheusUrl: string;
   close(): Promise<void>;
@@ -88,7 +97,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const clock: Clock = options.clock ?? ownClock!;
   const random = createRandom(`${options.randomSeed ?? 'sandbox'}/store`);
   const store = new Store({ now: () => clock.now(), random: () => random.next() });
-  const server = createApiServer({ store });
+  const host = options.host ?? '127.0.0.1';
+  const tls = options.tls ? await servingCertificate([host]) : undefined;
+  const server = createApiServer({ store, tls });
   const onError =
     options.onError ??
     ((err: unknown, where: string) => {
@@ -108,13 +119,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const contextName = options.contextName ?? 'sandbox';
   let url: string;
   try {
-    url = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+    url = await server.listen(options.port ?? 0, host);
   } catch (err) {
     sim.stop();
     ownClock?.dispose();
     throw err;
   }
-  const kubeconfig = kubeconfigYaml(url, contextName);
+  const kubeconfig = kubeconfigYaml(url, contextName, undefined, tls?.cert);
   let seedReport: SeedReport | undefined;
   try {
     if (options.kubeconfigPath) {
@@ -156,6 +167,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     clock,
     server,
     seedReport,
+    ca: tls?.cert,
     prometheusUrl: `${url}/api/v1/namespaces/${PROMETHEUS.namespace}/services/${PROMETHEUS.service}:${PROMETHEUS.port}/proxy`,
     async close() {
       if (closed) return;

@@ -21,6 +21,8 @@ Options:
   --seed DIR         seed from the *.deploy.yaml files in DIR (default ./examples when present)
   --no-seed          start empty
   --rps N            simulated requests per second per service or route (default 20)
+  --tls              serve HTTPS with a self-signed certificate made at start (the kubeconfig
+                     trusts it); kubectl then speaks HTTP/2, as against a real cluster
   -h, --help         show this help
 `;
 
@@ -33,11 +35,12 @@ export interface SandboxArgs {
   seed?: string;
   noSeed: boolean;
   rps?: number;
+  tls: boolean;
   help: boolean;
 }
 
 export function parseSandboxArgs(argv: string[]): SandboxArgs {
-  const a: SandboxArgs = { port: 0, host: '127.0.0.1', context: 'sandbox', speed: 1, noSeed: false, help: false };
+  const a: SandboxArgs = { port: 0, host: '127.0.0.1', context: 'sandbox', speed: 1, noSeed: false, tls: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -78,6 +81,9 @@ export function parseSandboxArgs(argv: string[]): SandboxArgs {
       case '--rps':
         a.rps = number('a number of requests per second >= 0', (n) => n >= 0 && n <= 100_000);
         break;
+      case '--tls':
+        a.tls = true;
+        break;
       case '-h':
       case '--help':
         a.help = true;
@@ -112,6 +118,7 @@ export async function sandbox(argv: string[], io: CliIO): Promise<number> {
     contextName: args.context,
     kubeconfigPath,
     trafficRps: args.rps,
+    tls: args.tls,
     onError: (err, where) => {
       if (io.env.KD_DEBUG) io.stderr(`sandbox: ${where}: ${(err as Error)?.stack ?? String(err)}\n`);
     },
@@ -119,6 +126,7 @@ export async function sandbox(argv: string[], io: CliIO): Promise<number> {
   io.stdout(`Sandbox cluster listening on ${sb.url}\n`);
   io.stdout(`Kubeconfig: ${kubeconfigPath} (context ${args.context})\n`);
   io.stdout(`  export KUBECONFIG=${kubeconfigPath}\n`);
+  if (sb.ca) io.stdout('TLS: a self-signed certificate made for this run; the kubeconfig trusts it (certificate-authority-data)\n');
   io.stdout(`Prometheus: ${sb.prometheusUrl}\n`);
   io.stdout(`Admin: ${sb.url}/admin/ (faults, behaviour, clock, traffic)\n`);
   if (args.speed !== 1) io.stdout(`Clock speed: ${args.speed}x\n`);

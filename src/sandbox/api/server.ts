@@ -20,6 +20,7 @@ import { httpChunk, objectBytes, objectJson, type KubeObject, type Store, type W
 import { toTable, type IncludeObject } from './tables';
 import { isPlainObject } from './json';
 import { createTransport, type Transport } from './transport';
+import type { ServingCertificate } from './tls';
 
 export interface ServiceProxyTarget {
   namespace: string;
@@ -68,6 +69,8 @@ export interface ApiServerOptions {
   /** Namespaces kube-apiserver's bootstrap controller guarantees (created when missing);
    * default: default, kube-system, kube-public, kube-node-lease. */
   systemNamespaces?: string[];
+  /** Serve HTTPS with this certificate (HTTP/2 or HTTP/1.1 by ALPN); default plain HTTP (and h2c). */
+  tls?: ServingCertificate;
 }
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -84,6 +87,8 @@ export interface ApiServer {
   readonly url: string | undefined;
   /** Number of open watch streams. */
   openWatches(): number;
+  /** Requests answered so far by HTTP version ('1.1', '2.0'): which protocol clients chose. */
+  requestsByHttpVersion(): Record<string, number>;
   /** Ends open watch streams and stops listening. */
   close(): Promise<void>;
 }
@@ -319,6 +324,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const watches = new Set<http.ServerResponse>();
   const tickWriter = new TickWriter();
   let transport: Transport | undefined;
+  const byHttpVersion = new Map<string, number>();
   let baseUrl: string | undefined;
 
   async function parseBody(req: http.IncomingMessage, def: ResourceDef): Promise<KubeObject> {
@@ -752,6 +758,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   }
 
   function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    byHttpVersion.set(req.httpVersion, (byHttpVersion.get(req.httpVersion) ?? 0) + 1);
     route(req, res).catch((e: unknown) => {
       const s = toStatus(e);
       if (s.code === 500 && !(e instanceof ApiError) && process.env.KD_DEBUG) process.stderr.write(`sandbox api: ${(e as Error)?.stack ?? String(e)}\n`);
@@ -768,15 +775,16 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return baseUrl;
     },
     openWatches: () => watches.size,
+    requestsByHttpVersion: () => Object.fromEntries(byHttpVersion),
     listen(port = 0, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         // Clients reuse connections between slow steps (and under load): keep idle sockets a while.
-        transport = createTransport(handle, { keepAliveTimeout: 30_000 });
+        transport = createTransport(handle, { keepAliveTimeout: 30_000, tls: opts.tls });
         const server = transport.server;
         server.once('error', reject);
         server.listen(port, host, () => {
           const addr = server!.address() as AddressInfo;
-          baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+          baseUrl = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
           resolve(baseUrl);
         });
       });

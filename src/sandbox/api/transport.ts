@@ -2,14 +2,18 @@
 //
 // kube-apiserver serves HTTP/2 and client-go multiplexes every request and watch of a process onto it.
 // It allows 100 concurrent streams per connection (its limit since CVE-2023-44487); a client with more
-// watches opens another connection. The sandbox has no TLS, so it has no ALPN either. HTTP/2 is
-// offered with prior knowledge (h2c, RFC 9113 §3.3): a connection that opens with the HTTP/2 client
-// preface is handed to an HTTP/2 session, and any other connection to the HTTP/1.1 server.
-// kubectl and client-node against an http:// URL keep speaking HTTP/1.1 and see no difference. Both
-// protocols reach the same request handler through Node's HTTP/2 compatibility API.
+// watches opens another connection. Both protocols reach the same request handler through Node's
+// HTTP/2 compatibility API.
+// - With TLS (`--tls`), as a real cluster: ALPN picks the protocol, so Go clients (kubectl) speak
+//   HTTP/2 and client-node speaks HTTP/1.1, exactly as against kube-apiserver.
+// - Without TLS (the default) there is no ALPN. HTTP/2 is offered with prior knowledge (h2c, RFC 9113
+//   §3.3): a connection that opens with the HTTP/2 client preface is handed to an HTTP/2 session, and
+//   any other connection to the HTTP/1.1 server. kubectl and client-node against an http:// URL speak
+//   HTTP/1.1.
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import type { ServingCertificate } from './tls';
 
 /** The first bytes of every HTTP/2 connection (RFC 9113 §3.4). */
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -38,26 +42,53 @@ export interface Transport {
   closeAll(): void;
 }
 
-export function createTransport(handle: RequestHandler, opts: { keepAliveTimeout: number }): Transport {
-  const h1 = http.createServer(handle);
-  h1.keepAliveTimeout = opts.keepAliveTimeout;
+export function createTransport(handle: RequestHandler, opts: { keepAliveTimeout: number; tls?: ServingCertificate }): Transport {
   // The compatibility API gives the handler the request and response shapes of node:http; the few
   // differences (no connection-specific headers, `:authority` for Host) are handled where they matter.
-  const h2 = http2.createServer({ settings: { maxConcurrentStreams: H2_MAX_STREAMS, initialWindowSize: H2_STREAM_WINDOW } }, handle as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  const h2handle = handle as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+  const settings = { maxConcurrentStreams: H2_MAX_STREAMS, initialWindowSize: H2_STREAM_WINDOW };
   const sessions = new Set<http2.ServerHttp2Session>();
-  h2.on('session', (s) => {
-    sessions.add(s);
-    s.once('close', () => sessions.delete(s));
-  });
-  // A peer that breaks the protocol loses its session, not the server.
-  h2.on('sessionError', () => undefined);
   // Every accepted socket, whichever protocol it speaks (an http.Server that never listened itself does
   // not track the connections it is handed, so closeAllConnections would miss them).
   const connections = new Set<net.Socket>();
-
-  const server = net.createServer((socket) => {
+  const track = (socket: net.Socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
+  };
+  const watchSessions = (h2: http2.Http2Server | http2.Http2SecureServer) => {
+    h2.on('session', (s: http2.ServerHttp2Session) => {
+      sessions.add(s);
+      s.once('close', () => sessions.delete(s));
+    });
+    // A peer that breaks the protocol loses its session, not the server.
+    h2.on('sessionError', () => undefined);
+  };
+  const closeAll = () => {
+    for (const s of sessions) s.destroy();
+    sessions.clear();
+    for (const c of connections) c.destroy();
+    connections.clear();
+  };
+
+  if (opts.tls) {
+    // ALPN offers h2 and http/1.1; the secure server hands HTTP/1.1 requests to the same handler.
+    const secure = http2.createSecureServer({ key: opts.tls.key, cert: opts.tls.cert, allowHTTP1: true, settings }, h2handle);
+    watchSessions(secure);
+    secure.on('connection', track);
+    // Small event frames and records must not wait for Nagle.
+    secure.on('secureConnection', (s: net.Socket) => s.setNoDelay(true));
+    // A failed handshake (a client that does not trust the certificate) ends that connection only.
+    secure.on('tlsClientError', () => undefined);
+    return { server: secure, closeAll };
+  }
+
+  const h1 = http.createServer(handle);
+  h1.keepAliveTimeout = opts.keepAliveTimeout;
+  const h2 = http2.createServer({ settings }, h2handle);
+  watchSessions(h2);
+
+  const server = net.createServer((socket) => {
+    track(socket);
     let first: Buffer = Buffer.alloc(0);
     const forget = () => {
       socket.off('data', onData);
@@ -88,13 +119,5 @@ export function createTransport(handle: RequestHandler, opts: { keepAliveTimeout
     socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, onError);
   });
 
-  return {
-    server,
-    closeAll() {
-      for (const s of sessions) s.destroy();
-      sessions.clear();
-      for (const c of connections) c.destroy();
-      connections.clear();
-    },
-  };
+  return { server, closeAll };
 }

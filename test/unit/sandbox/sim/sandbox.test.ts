@@ -162,7 +162,7 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
     assert.throws(() => parseSandboxArgs(['--port', 'x']), /--port: expected a port number/);
     assert.throws(() => parseSandboxArgs(['--speed', '0']), /--speed: expected a positive number/);
     assert.throws(() => parseSandboxArgs(['--bogus']), /unknown option/);
-    assert.deepEqual(parseSandboxArgs(['--port=8080', '--context', 'dev', '--speed', '20']), { port: 8080, host: '127.0.0.1', context: 'dev', speed: 20, noSeed: false, help: false });
+    assert.deepEqual(parseSandboxArgs(['--port=8080', '--context', 'dev', '--speed', '20']), { port: 8080, host: '127.0.0.1', context: 'dev', speed: 20, noSeed: false, tls: false, help: false });
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kd-cli-'));
     try {
       let out = '';
