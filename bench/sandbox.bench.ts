@@ -21,6 +21,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Store, createApiServer, type KubeObject } from '../src/sandbox/api/index';
+import { servingCertificate } from '../src/sandbox/api/tls';
 
 export type { BenchResult } from './types';
 import { runStandalone, type BenchResult } from './types';
@@ -129,6 +130,9 @@ type Command =
 
 interface Ready {
   base: string;
+  /** The same API server over HTTPS (HTTP/2 or HTTP/1.1 by ALPN), and the CA its clients trust. */
+  tlsBase: string;
+  ca: string;
   seedMs: number;
   rssBefore: number;
   rssSeeded: number;
@@ -154,6 +158,10 @@ async function serverMain(): Promise<void> {
   const store = new Store({ historySize: CHANGES + 100 });
   const api = createApiServer({ store, systemNamespaces: [] });
   const base = await api.listen(0);
+  // The same store behind a second port with TLS, as a real cluster serves it.
+  const cert = await servingCertificate();
+  const apiTls = createApiServer({ store, systemNamespaces: [], tls: cert });
+  const tlsBase = await apiTls.listen(0);
   const rssBefore = process.memoryUsage.rss();
   const tSeed = performance.now();
   for (let n = 0; n < NAMESPACES; n++) store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns-${n}` } });
@@ -229,7 +237,7 @@ async function serverMain(): Promise<void> {
         }
         case 'close':
           clearInterval(sampler);
-          void api.close().then(() => {
+          void Promise.all([api.close(), apiTls.close()]).then(() => {
             reply(null);
             process.disconnect();
           });
@@ -239,7 +247,7 @@ async function serverMain(): Promise<void> {
       send({ id: m.id, error: (e as Error).stack ?? String(e) });
     }
   });
-  const ready: Ready = { base, seedMs, rssBefore, rssSeeded: mem.rss, heapSeeded: mem.heapUsed };
+  const ready: Ready = { base, tlsBase, ca: cert.cert, seedMs, rssBefore, rssSeeded: mem.rss, heapSeeded: mem.heapUsed };
   send({ ready });
 }
 
@@ -524,14 +532,14 @@ const GO_CONNECTION_WINDOW = 1 << 30;
  * as many watches as the server's SETTINGS_MAX_CONCURRENT_STREAMS allows (100), further watches open
  * another connection. Node's HTTP/2 client with client-go's windows; every event is JSON.parse'd in onLine.
  */
-async function openH2Watches(base: string, urlPath: string, count: number, onLine: (line: string) => void): Promise<{ clients: WatchClient[]; close(): void }> {
+async function openH2Watches(base: string, urlPath: string, count: number, onLine: (line: string) => void, ca?: string): Promise<{ clients: WatchClient[]; close(): void }> {
   const sessions: http2.ClientHttp2Session[] = [];
   const pending: Promise<WatchClient>[] = [];
   let session: http2.ClientHttp2Session | undefined;
   let streams = 0;
   for (let k = 0; k < count; k++) {
     if (!session || streams >= (session.remoteSettings.maxConcurrentStreams ?? Infinity)) {
-      session = http2.connect(base, { settings: { initialWindowSize: GO_STREAM_WINDOW } });
+      session = http2.connect(base, { ca, settings: { initialWindowSize: GO_STREAM_WINDOW } });
       sessions.push(session);
       await once(session, 'remoteSettings');
       session.setLocalWindowSize(GO_CONNECTION_WINDOW);
@@ -624,8 +632,8 @@ export async function run(): Promise<BenchResult[]> {
     await phase('watch, one change at a time');
     // What each watcher parsed: the event's resourceVersion and when (shared clock), in arrival order.
     let got = 0;
-    const gotRv = new Float64Array(WATCHERS * CHANGES * 3);
-    const gotAt = new Float64Array(WATCHERS * CHANGES * 3);
+    const gotRv = new Float64Array(WATCHERS * CHANGES * 4);
+    const gotAt = new Float64Array(WATCHERS * CHANGES * 4);
     let pending = 0;
     let wake: (() => void) | undefined;
     const onLine = (line: string) => {
@@ -667,16 +675,22 @@ export async function run(): Promise<BenchResult[]> {
     for (const c of clients.splice(0)) c.close();
     await server.call({ cmd: 'watchers', atMost: 0 });
 
-    // The same watches and changes multiplexed over HTTP/2, the transport client-go uses.
-    await phase('watch over HTTP/2, one change at a time');
-    const nowRv = (JSON.parse((await get(`${base}/apis/apps/v1/deployments?limit=1`)).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
-    const overH2 = await openH2Watches(base, `/apis/apps/v1/deployments?watch=1&resourceVersion=${nowRv}`, WATCHERS, onLine);
-    closeH2 = overH2.close;
-    const h2 = await oneAtATime(CHANGES);
-    const deliveredH2 = overH2.clients.reduce((n, c) => n + c.received, 0);
+    // The same watches and changes multiplexed over HTTP/2, the transport client-go uses: over TLS (ALPN),
+    // as against kube-apiserver, and over cleartext with prior knowledge (h2c), the sandbox's default port.
+    const overH2 = async (phaseName: string, url: string, first: number, ca?: string) => {
+      await phase(phaseName);
+      const nowRv = (JSON.parse((await get(`${base}/apis/apps/v1/deployments?limit=1`)).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+      const w = await openH2Watches(url, `/apis/apps/v1/deployments?watch=1&resourceVersion=${nowRv}`, WATCHERS, onLine, ca);
+      closeH2 = w.close;
+      const r = await oneAtATime(first);
+      const delivered = w.clients.reduce((n, c) => n + c.received, 0);
+      w.close();
+      await server.call({ cmd: 'watchers', atMost: 0 });
+      return { ...r, delivered };
+    };
+    const h2tls = await overH2('watch over HTTP/2 with TLS, one change at a time', ready.tlsBase, CHANGES, ready.ca);
+    const h2c = await overH2('watch over HTTP/2 cleartext, one change at a time', base, 2 * CHANGES);
     await phase('end');
-    overH2.close();
-    await server.call({ cmd: 'watchers', atMost: 0 });
     const after = await clockOffset(server);
     const srv = await server.call<ServerResults>({ cmd: 'results' });
     const objects = await server.call<KubeObject[]>({ cmd: 'objects' });
@@ -769,13 +783,10 @@ export async function run(): Promise<BenchResult[]> {
       srv.fanout.slice(0, CHANGES),
       `as client-node and kubectl watch over http://; a lean raw-socket reader per watch; ${delivered.toLocaleString('en')} events delivered of ${(2 * WATCHERS * CHANGES).toLocaleString('en')} (with the burst)`,
     );
-    deliveryRows(
-      `HTTP/2 (${x}, ${Math.ceil(WATCHERS / 100)} connections)`,
-      h2,
-      'watch over HTTP/2, one change at a time',
-      srv.fanout.slice(CHANGES),
-      `as client-go watches: multiplexed, at most 100 streams per connection (kube-apiserver's limit), client-go's flow-control windows, Node's http2 client; ${deliveredH2.toLocaleString('en')} events delivered of ${(WATCHERS * CHANGES).toLocaleString('en')}`,
-    );
+    const h2note = (r: { delivered: number }) =>
+      `multiplexed as client-go watches, at most 100 streams per connection (kube-apiserver's limit), client-go's flow-control windows, Node's http2 client; ${r.delivered.toLocaleString('en')} events delivered of ${(WATCHERS * CHANGES).toLocaleString('en')}`;
+    deliveryRows(`HTTP/2 over TLS (${x}, ${Math.ceil(WATCHERS / 100)} connections)`, h2tls, 'watch over HTTP/2 with TLS, one change at a time', srv.fanout.slice(CHANGES, 2 * CHANGES), `as client-go against kube-apiserver (ALPN h2, the sandbox's --tls); ${h2note(h2tls)}`);
+    deliveryRows(`HTTP/2 cleartext (${x}, ${Math.ceil(WATCHERS / 100)} connections)`, h2c, 'watch over HTTP/2 cleartext, one change at a time', srv.fanout.slice(2 * CHANGES), `h2c with prior knowledge on the sandbox's default port; ${h2note(h2c)}`);
     results.push({
       name: `sandbox: watch burst, ${CHANGES.toLocaleString('en')} changes in one tick to ${WATCHERS} watches (until all delivered)`,
       unit: 'ms',
