@@ -774,6 +774,7 @@ export async function run(): Promise<BenchResult[]> {
       row(99, f99, 'measured as the p50 row');
     };
     const x = `${WATCHERS} watches x ${CHANGES.toLocaleString('en')} changes`;
+    const conns = Math.ceil(WATCHERS / 100) === 1 ? '1 connection' : `${Math.ceil(WATCHERS / 100)} connections`;
     deliveryRows(
       `HTTP/1.1 (${x}, one connection per watch)`,
       h1,
@@ -783,8 +784,8 @@ export async function run(): Promise<BenchResult[]> {
     );
     const h2note = (r: { delivered: number }) =>
       `multiplexed as client-go watches, at most 100 streams per connection (kube-apiserver's limit), client-go's flow-control windows, Node's http2 client; ${r.delivered.toLocaleString('en')} events delivered of ${(WATCHERS * CHANGES).toLocaleString('en')}`;
-    deliveryRows(`HTTP/2 over TLS (${x}, ${Math.ceil(WATCHERS / 100)} connections)`, h2tls, 'watch over HTTP/2 with TLS, one change at a time', srv.fanout.slice(CHANGES, 2 * CHANGES), `as client-go against kube-apiserver (ALPN h2, the sandbox's --tls); ${h2note(h2tls)}`);
-    deliveryRows(`HTTP/2 cleartext (${x}, ${Math.ceil(WATCHERS / 100)} connections)`, h2c, 'watch over HTTP/2 cleartext, one change at a time', srv.fanout.slice(2 * CHANGES), `h2c with prior knowledge on the sandbox's default port; ${h2note(h2c)}`);
+    deliveryRows(`HTTP/2 over TLS (${x}, ${conns})`, h2tls, 'watch over HTTP/2 with TLS, one change at a time', srv.fanout.slice(CHANGES, 2 * CHANGES), `as client-go against kube-apiserver (ALPN h2, the sandbox's --tls); ${h2note(h2tls)}`);
+    deliveryRows(`HTTP/2 cleartext (${x}, ${conns})`, h2c, 'watch over HTTP/2 cleartext, one change at a time', srv.fanout.slice(2 * CHANGES), `h2c with prior knowledge on the sandbox's default port; ${h2note(h2c)}`);
     results.push({
       name: `sandbox: watch burst, ${CHANGES.toLocaleString('en')} changes in one tick to ${WATCHERS} watches (until all delivered)`,
       unit: 'ms',
