@@ -94,7 +94,9 @@ function judge(fields: string[]): string | undefined | typeof DELEGATE {
 function cronParserError(expr: string): string | undefined {
   try {
     const { CronExpressionParser } = require('cron-parser') as typeof import('cron-parser');
-    CronExpressionParser.parse(expr, { strict: false });
+    // `H` picks a hashed value, at random unless seeded: seeded with the expression itself, as the engine
+    // seeds it (nextCheckAt), so a verdict never changes between two validations or from the schedule run.
+    CronExpressionParser.parse(expr, { strict: false, hashSeed: expr });
     return undefined;
   } catch (err) {
     return String((err as Error).message ?? err).replace(/\.$/, '');

@@ -109,7 +109,9 @@ export function checkVerdict(ms: Pick<Measurement, 'verdict'>[]): Verdict {
 
 /** Next time the cron schedule fires strictly after `after` (ms). Throws on an invalid expression. */
 export function nextCheckAt(schedule: string, after: number): number {
-  const it = CronExpressionParser.parse(schedule, { currentDate: new Date(after), tz: 'UTC' });
+  // `H` (a hashed value) is seeded with the schedule itself: without a seed cron-parser draws it at random
+  // on every call and the next check would jump around; the validator seeds it the same way.
+  const it = CronExpressionParser.parse(schedule, { currentDate: new Date(after), tz: 'UTC', hashSeed: schedule });
   return it.next().getTime();
 }
 
