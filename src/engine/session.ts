@@ -3,7 +3,7 @@
 // advances the run with the pure state machine. Other sessions observe and forward requests through
 // the record; any session takes over when the Lease expires.
 import { delay, type Clock } from './clock';
-import type { EffectError, EffectResult } from './effects';
+import { PartlyDoneError, type EffectError, type EffectResult } from './effects';
 import type { Weights } from '../deployfile/model';
 import { sameWeights } from './weights';
 import { execute } from './executor';
@@ -49,6 +49,7 @@ export function toActError(err: unknown): ActOutcome & { ok: false } {
 }
 
 function effectError(err: unknown): EffectError {
+  if (err instanceof PartlyDoneError) return { ...effectError(err.failure), done: err.done };
   if (err instanceof KubeError) {
     const kind = err.kind === 'alreadyExists' ? 'conflict' : err.kind === 'timeout' ? 'unreachable' : err.kind;
     return { transient: err.transient, message: err.message, kind };
