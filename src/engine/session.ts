@@ -805,12 +805,18 @@ export class RolloutSession {
     this.listeners.clear();
   }
 
-  /** Stops and releases the lease if held. */
+  /**
+   * Stops and releases the lease if held. The watches and timers stop at once (a watch left running
+   * while the release is in flight would re-open on a connection about to be closed); the returned
+   * promise resolves once the release has landed or failed. Not the clean way: a step in flight is not
+   * recorded (its next driver repeats it, effects are idempotent); handOver first records it.
+   */
   async dispose(): Promise<void> {
     if (this.disposed) return;
-    const wasDriving = this.driving;
-    if (wasDriving) await this.release().catch(() => undefined);
+    // release() clears `driving` before its first await, so kill() below cannot stop it half-way.
+    const releasing = this.driving ? this.release().catch(() => undefined) : undefined;
     this.kill();
+    await releasing;
   }
 
   /** Directly marks the run for rollback without waiting on a driver (used when a driver is wedged). */
