@@ -91,7 +91,7 @@ describe('RolloutService leaving: dispose and handOver release the Lease', () =>
     world = new World();
     let stuck = false;
     let releaseSent = false;
-    const conn = connection(world.cluster, (prop, args) => {
+    const conn = connection(world.cluster, (_prop, args) => {
       const isLease = (args[0] as { kind?: string } | undefined)?.kind === 'Lease';
       if (stuck && isLease) releaseSent = true;
       return stuck && isLease;
