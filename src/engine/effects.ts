@@ -45,4 +45,23 @@ export interface EffectError {
   transient: boolean;
   message: string;
   kind: 'unreachable' | 'forbidden' | 'notFound' | 'invalid' | 'conflict' | 'other';
+  /**
+   * What the failed attempt changed in the cluster before it failed (prepare applied the manifests, then
+   * had to wait for the Deployment). Recorded even when the effect is retried: the retry finds those
+   * changes already made and would otherwise leave no trace of them in the record.
+   */
+  done?: string[];
+}
+
+/**
+ * Thrown by the executor when an effect failed after it had changed something: carries the failure
+ * (a KubeError or any error) and what was done, so the record keeps both.
+ */
+export class PartlyDoneError extends Error {
+  constructor(
+    readonly failure: unknown,
+    readonly done: string[],
+  ) {
+    super(failure instanceof Error ? failure.message : String(failure));
+  }
 }

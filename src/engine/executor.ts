@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { judge, metricsOf, queryTemplate, renderQuery, sampleFromPrometheus, type Sample } from './analysis';
-import type { Effect, EffectResult } from './effects';
+import { PartlyDoneError, type Effect, type EffectResult } from './effects';
 import { deploymentFactsOf, rolloutStatus, type Facts } from './facts';
 import { previewActual, previewPods, stagePods } from './machine';
 import { LABEL, canaryInUserService, ownedLabels, type Plan, type Track } from './plan';
@@ -111,17 +111,40 @@ async function prepare(ctx: ExecContext): Promise<EffectResult> {
   const { plan, ops } = ctx;
   const ns = plan.namespace;
   const events: string[] = [];
-  if (plan.manifests.length) {
-    const objs = loadManifests(plan);
-    const nsObj = await ops.get({ apiVersion: 'v1', kind: 'Namespace', name: ns });
-    if (!nsObj) {
-      await createOrAdopt(ops, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-      events.push(`namespace ${ns} created`);
+  // What this attempt changed. When a later part of prepare fails (it may wait for a Deployment the
+  // manifests just changed, or a second manifest may be refused), the retry finds these changes made and
+  // reports them 'unchanged': the failure carries them so the record still says they happened.
+  const done: string[] = [];
+  try {
+    if (plan.manifests.length) {
+      const objs = loadManifests(plan);
+      const nsObj = await ops.get({ apiVersion: 'v1', kind: 'Namespace', name: ns });
+      if (!nsObj) {
+        await createOrAdopt(ops, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+        events.push(`namespace ${ns} created`);
+        done.push(`namespace ${ns} created`);
+      }
+      const counts = { created: 0, changed: 0, unchanged: 0 };
+      const applied = (what: string) => `${what} (server-side, field manager ${FIELD_MANAGER}): ${counts.created} created, ${counts.changed} changed, ${counts.unchanged} unchanged`;
+      try {
+        for (const o of objs) counts[await applyManifest(ctx, o)]++;
+      } catch (err) {
+        if (counts.created + counts.changed > 0) done.push(applied(`manifests partly applied before an error`));
+        throw err;
+      }
+      events.push(applied('manifests applied'));
+      if (counts.created + counts.changed > 0) done.push(applied('manifests applied'));
     }
-    const counts = { created: 0, changed: 0, unchanged: 0 };
-    for (const o of objs) counts[await applyManifest(ctx, o)]++;
-    events.push(`manifests applied (server-side, field manager ${FIELD_MANAGER}): ${counts.created} created, ${counts.changed} changed, ${counts.unchanged} unchanged`);
+    return await prepareStable(ctx, events);
+  } catch (err) {
+    throw done.length ? new PartlyDoneError(err, done) : err;
   }
+}
+
+/** The part of prepare that reads what is live (and, for a preview, may have to wait for a rollout). */
+async function prepareStable(ctx: ExecContext, events: string[]): Promise<EffectResult> {
+  const { plan, ops } = ctx;
+  const ns = plan.namespace;
   const name = plan.names.stable;
   const dep = await ops.get({ ...DEPLOY, namespace: ns, name });
   if (!dep) throw notFound(`Deployment ${name}`, ns, `create it, or list its manifest under manifests: in ${plan.pipeline}'s deploy file`);

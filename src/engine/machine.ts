@@ -685,6 +685,8 @@ function completeStep(plan: Plan, rec: RunRecord, e: Effect, result: EffectResul
 /** An effect failed. Transient: retry with backoff (the effect stays pending). Permanent: stop safely. */
 export function fail(_plan: Plan, rec: RunRecord, e: Effect, err: EffectError, now: number): RunRecord {
   const attempts = (rec.retry?.attempts ?? 0) + 1;
+  // What the failed attempt changed stays in the record: a retry finds it done and would not say so.
+  for (const m of err.done ?? []) rec = event(rec, now, e.kind === 'prepare' ? 'Prepared' : 'EffectProgress', m);
   if (err.transient && attempts < RETRY_LIMIT) {
     const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts - 1, 6));
     return { ...rec, retry: { attempts, at: now + backoff, message: err.message }, reason: `retrying ${e.kind}: ${err.message}`, updatedAt: now };

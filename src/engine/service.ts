@@ -28,7 +28,12 @@ export interface EngineOptions {
   /** False: never drive (restricted workspaces, read-only views). */
   canDrive?: boolean;
   log?: (message: string) => void;
+  /** How long dispose lets the Lease releases it started finish before closing the connections (real ms). */
+  releaseWaitMs?: number;
 }
+
+/** Default for EngineOptions.releaseWaitMs: a release is two requests; an editor closing cannot wait long. */
+export const RELEASE_WAIT_MS = 3000;
 
 const WRITES: RolloutAction[] = ['start', 'promote', 'promoteFull', 'abort', 'pause', 'resume', 'retry'];
 
@@ -349,13 +354,47 @@ export class EngineService implements RolloutService {
     }
   }
 
-  dispose(): void {
-    for (const e of this.sessions.values()) void e.then((x) => x.session.dispose(), () => undefined);
+  /**
+   * Stops every session (a driving one releases its Lease) and then closes the connections. The releases
+   * go out on those connections, so they are closed only once the releases have landed or
+   * `releaseWaitMs` has passed (a cluster that does not answer must not keep them, and the process,
+   * alive); closing them at once would cut the releases and leave clients standing by to wait for the
+   * Leases to expire. The returned promise resolves when the connections are closed; callers that
+   * cannot wait (the interface's dispose is void) may ignore it. Prefer handOver first: it also records
+   * the step in flight.
+   */
+  dispose(): Promise<void> {
+    if (this.disposing) return this.disposing;
+    const sessions = [...this.sessions.values()];
+    const connections = [...this.connections.values()];
     this.sessions.clear();
     this.origins.clear();
-    for (const ops of this.connections.values()) ops.dispose();
     this.connections.clear();
+    const released = Promise.allSettled(sessions.map((e) => e.then((x) => x.session.dispose())));
+    this.disposing = within(released, this.opts.releaseWaitMs ?? RELEASE_WAIT_MS).then(() => {
+      for (const ops of connections) ops.dispose();
+    });
+    return this.disposing;
   }
+  private disposing?: Promise<void>;
+}
+
+/** Resolves when p settles or after ms (a real-time bound on network work: timer unref'd, never rejects). */
+function within(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    (timer as { unref?: () => void }).unref?.();
+    void p.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
 }
 
 class ConnectError extends Error {}

@@ -3,7 +3,7 @@
 // advances the run with the pure state machine. Other sessions observe and forward requests through
 // the record; any session takes over when the Lease expires.
 import { delay, type Clock } from './clock';
-import type { EffectError, EffectResult } from './effects';
+import { PartlyDoneError, type EffectError, type EffectResult } from './effects';
 import type { Weights } from '../deployfile/model';
 import { sameWeights } from './weights';
 import { execute } from './executor';
@@ -49,6 +49,7 @@ export function toActError(err: unknown): ActOutcome & { ok: false } {
 }
 
 function effectError(err: unknown): EffectError {
+  if (err instanceof PartlyDoneError) return { ...effectError(err.failure), done: err.done };
   if (err instanceof KubeError) {
     const kind = err.kind === 'alreadyExists' ? 'conflict' : err.kind === 'timeout' ? 'unreachable' : err.kind;
     return { transient: err.transient, message: err.message, kind };
@@ -804,12 +805,18 @@ export class RolloutSession {
     this.listeners.clear();
   }
 
-  /** Stops and releases the lease if held. */
+  /**
+   * Stops and releases the lease if held. The watches and timers stop at once (a watch left running
+   * while the release is in flight would re-open on a connection about to be closed); the returned
+   * promise resolves once the release has landed or failed. Not the clean way: a step in flight is not
+   * recorded (its next driver repeats it, effects are idempotent); handOver first records it.
+   */
   async dispose(): Promise<void> {
     if (this.disposed) return;
-    const wasDriving = this.driving;
-    if (wasDriving) await this.release().catch(() => undefined);
+    // release() clears `driving` before its first await, so kill() below cannot stop it half-way.
+    const releasing = this.driving ? this.release().catch(() => undefined) : undefined;
     this.kill();
+    await releasing;
   }
 
   /** Directly marks the run for rollback without waiting on a driver (used when a driver is wedged). */

@@ -7,6 +7,7 @@ import { registerBasicCommands } from './commands/basic';
 import { registerLanguageFeatures } from './language';
 import { registerSurfaces, type SurfacesApi } from './surfaces';
 import { registerDashboard } from './dashboard';
+import { shutdownServices } from './services';
 
 // Set by the bundle's first and last lines (scripts/build.mjs): when its code started and ended evaluating.
 declare const __kdBundleStart: number | undefined;
@@ -52,7 +53,18 @@ export function activate(context: vscode.ExtensionContext): KubeDeliveryApi {
   };
 }
 
-export function deactivate(): void {
-  store?.dispose();
+/**
+ * VS Code waits (a few seconds) for the returned promise: the runs this window drives are handed over
+ * first — the step in flight recorded, the Leases released — so a client standing by (the CLI's
+ * background driver, another window) takes them at once instead of when the Leases expire. Everything
+ * else is disposed after that.
+ */
+export async function deactivate(): Promise<void> {
+  const s = store;
   store = undefined;
+  try {
+    await shutdownServices();
+  } finally {
+    s?.dispose();
+  }
 }

@@ -8,6 +8,7 @@ import type { ClusterAccess, RolloutService } from '../engine/api';
 import { resolveKubeconfigPaths, type ContextInfo, type KubeconfigSource } from './kubeconfig/resolve';
 import { loadKubeconfig } from './kubeconfig/load';
 import type { Log } from './log';
+import { ServiceSlot } from './model/serviceSlot';
 import { isTrusted, onDidChangeTrust } from './trust';
 
 export interface ServiceFactoryOptions {
@@ -31,7 +32,8 @@ interface State {
   factory?: RolloutServiceFactory;
   sandboxKubeconfig?: string;
   cluster?: Promise<ClusterView>;
-  service?: Promise<RolloutService>;
+  /** The service; replacing or closing it hands its runs over before disposing it (serviceSlot.ts). */
+  slot: ServiceSlot;
 }
 
 let state: State | undefined;
@@ -41,7 +43,15 @@ const changed = new vscode.EventEmitter<void>();
 export const onDidChangeRolloutService = changed.event;
 
 export function initServices(log: Log): vscode.Disposable {
-  state = { log };
+  const s: State = {
+    log,
+    slot: new ServiceSlot({
+      create: () => createService(s),
+      log,
+      onCreateError: (err) => log.error(`Could not start the rollout engine: ${err instanceof Error ? err.message : String(err)}`),
+    }),
+  };
+  state = s;
   const subs = [
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('kubeDelivery.kubeconfig')) resetServices('the kubeDelivery.kubeconfig setting changed');
@@ -51,8 +61,10 @@ export function initServices(log: Log): vscode.Disposable {
   ];
   return {
     dispose() {
-      subs.forEach((s) => s.dispose());
-      void disposeService();
+      subs.forEach((d) => d.dispose());
+      // Normally shutdownServices (deactivate) already retired the service; otherwise it leaves now, in
+      // the background (nobody awaits a Disposable).
+      void s.slot.retire();
       state = undefined;
     },
   };
@@ -87,23 +99,24 @@ export function getClusterAccess(): Promise<ClusterAccess> {
 
 /** The one RolloutService of this window, created on first use. */
 export function getRolloutService(): Promise<RolloutService> {
-  const s = requireState();
-  if (s.service) return s.service;
-  const created = (async () => {
-    const access = await getClusterAccess();
-    const factory = s.factory ?? loadEngineFactory();
-    const actor = `vscode:${safeUser()}`;
-    const service = await factory(access, { actor, log: s.log, canDrive: isTrusted() });
-    s.log.info(`Rollout engine ready (${describeAccess(access)})`);
-    return service;
-  })();
-  s.service = created;
-  // A failed creation must not stick: the next call tries again (e.g. after fixing the kubeconfig).
-  created.catch((err) => {
-    s.log.error(`Could not start the rollout engine: ${err instanceof Error ? err.message : String(err)}`);
-    if (s.service === created) s.service = undefined;
-  });
-  return created;
+  return requireState().slot.get();
+}
+
+async function createService(s: State): Promise<RolloutService> {
+  const access = await getClusterAccess();
+  const factory = s.factory ?? loadEngineFactory();
+  const actor = `vscode:${safeUser()}`;
+  const service = await factory(access, { actor, log: s.log, canDrive: isTrusted() });
+  s.log.info(`Rollout engine ready (${describeAccess(access)})`);
+  return service;
+}
+
+/**
+ * The extension is deactivating: hand the runs this window drives over and close the service, within a
+ * few seconds (VS Code does not wait long for deactivate). Resolves when done; never rejects.
+ */
+export function shutdownServices(): Promise<void> {
+  return state ? state.slot.retire() : Promise.resolve();
 }
 
 /** Replaces the service on the next use and tells every consumer to re-watch. */
@@ -111,20 +124,10 @@ export function resetServices(why: string): void {
   const s = state;
   if (!s) return;
   s.log.info(`Reconnecting: ${why}`);
-  void disposeService();
+  // The old service hands its runs over in the background; the next one starts after it has left.
+  void s.slot.retire();
   s.cluster = undefined;
   changed.fire();
-}
-
-async function disposeService(): Promise<void> {
-  const old = state?.service;
-  if (state) state.service = undefined;
-  if (!old) return;
-  try {
-    (await old).dispose();
-  } catch {
-    // A service that never came up has nothing to release.
-  }
 }
 
 /** The sandbox manager hands its kubeconfig over here (held in memory only, never written). */

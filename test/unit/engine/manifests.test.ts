@@ -67,4 +67,23 @@ describe('engine: manifests applied server-side on every run', () => {
     const old = await world.cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: plan.namespace, name: 'profile' });
     assert.equal(old?.spec.replicas, 0, 'the scaled-down original stays down');
   });
+  it('a prepare that waits for the Deployment its manifests created keeps in the record what the first attempt did', async () => {
+    // previewWeight narrows the Service to the live pods, which needs the Deployment rolled out: the
+    // attempt that creates it fails transiently and is retried. The retry finds everything created and
+    // applies 'unchanged'; the record must still say what was created, and when.
+    world = new World();
+    const pipeline = examplePipeline('blue-green.deploy.yaml', (t) => t.replace('scaleDownDelay: 30s', 'scaleDownDelay: 30s\n    previewWeight: 25').replace('autoPromote: true', 'autoPromote: false'));
+    const plan = planOf(pipeline);
+    const s = world.session(plan);
+    await s.open();
+    assert.equal(await world.cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: plan.namespace, name: 'profile' }), undefined, 'the namespace starts empty');
+    await s.start(plan.image, 'test');
+    const gate = await world.until(s, (x) => x.gate?.kind === 'manual' || terminal(x));
+    assert.equal(gate.gate?.kind, 'manual', gate.reason);
+    const applied = gate.events.filter((e) => /^manifests applied /.test(e.message)).map((e) => e.message.replace(/^.*: /, ''));
+    assert.equal(applied[0], '2 created, 0 changed, 0 unchanged', gate.events.map((e) => e.message).join('\n'));
+    assert.ok(applied.length >= 2, 'prepare was retried (the Deployment had to roll out first)');
+    assert.equal(applied[applied.length - 1], '0 created, 0 changed, 2 unchanged', 'the retry changed nothing more');
+    assert.equal(gate.events.filter((e) => /created, \d+ changed/.test(e.message) && !/: 0 created, 0 changed/.test(e.message)).length, 1, 'a change is recorded once');
+  });
 });

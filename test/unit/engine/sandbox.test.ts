@@ -235,4 +235,32 @@ describe('engine against the sandbox', function () {
     await b.drained();
     b.dispose();
   });
+  it('a client that disposes its service while driving releases the Lease over real HTTP: the client standing by takes over before it would have expired', async () => {
+    const p = examplePipeline('canary-gateway.deploy.yaml');
+    const target = { pipeline: p, environment: 'staging' };
+    const b = createClusterRolloutService({ access: { kubeconfigYaml: sb.kubeconfig }, clock: sb.clock, identity: 'test-b' });
+    const r = await svc.act(target, 'start', { actor: 'editor' });
+    assert.ok(r.ok, !r.ok ? r.message : '');
+    let expiresAt = 0;
+    const takenOver = await new Promise<RolloutSnapshot>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no take-over within ${DEADLINE_MS / 1000}s`)), DEADLINE_MS);
+      const w = b.watch(target, (s) => {
+        if (!expiresAt && s.gate?.kind === 'manual' && s.driver?.holder === 'test-a') {
+          expiresAt = Date.parse(s.driver.expiresAt);
+          // As the editor did when its window closed: dispose alone, not awaited.
+          void svc.dispose();
+        }
+        if (expiresAt && s.driver?.holder === 'test-b') {
+          clearTimeout(timer);
+          w.dispose();
+          resolve(s);
+        }
+      });
+    });
+    assert.ok(sb.clock.now() < expiresAt, 'the Lease was released, not left to expire');
+    assert.equal(takenOver.gate?.kind, 'manual', 'the run waits at its gate under its new driver');
+    await b.act(target, 'abort', { actor: 'test' });
+    await b.drained();
+    b.dispose();
+  });
 });
