@@ -63,7 +63,9 @@ export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
   crashAfterMs: 2_000,
   crashExitCode: 2,
   crashMessage: 'panic: runtime error: invalid memory address or nil pointer dereference',
-  errorRate: 0.001,
+  // One request in 10,000: a healthy canary is measured on a few hundred requests per check, and at 0.1 %
+  // the examples' 99.5 % success-rate checks failed a healthy image about once in 30 checks.
+  errorRate: 0.0001,
   errorCode: 500,
   latency: Object.freeze({ medianMs: 40, p99Ms: 180, extraMs: 0 }),
   jobDurationMs: 8_000,

@@ -42,7 +42,7 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
     });
     after(() => sb.close());
 
-    it('success rate per version is within the configured error rates (12 % for -errors, 0.1 % otherwise)', async () => {
+    it('success rate per version is within the configured error rates (12 % for -errors, 0.01 % otherwise)', async () => {
       const q = 'sum by (version) (rate(http_requests_total{namespace="pay",code!~"5.."}[2m])) / sum by (version) (rate(http_requests_total{namespace="pay"}[2m]))';
       const { status, body } = await promQuery(sb, q);
       assert.equal(status, 200);
