@@ -40,6 +40,9 @@ const real: Prompts = {
       qp.placeholder = options.placeholder;
       qp.items = items;
       qp.matchOnDescription = true;
+      // A wizard keeps its answers when focus moves away (a glance at the deploy file, a restored webview
+      // taking focus as it loads); Escape still cancels. A single question closes on focus out as usual.
+      qp.ignoreFocusOut = (options.totalSteps ?? 1) > 1;
       qp.buttons = options.step && options.step > 1 ? [vscode.QuickInputButtons.Back] : [];
       let done = false;
       const finish = (a: Answer<(typeof items)[number]>) => {
