@@ -107,11 +107,16 @@ export class KubeHttp {
     this.server = identity.server.replace(/\/+$/, '');
   }
 
+  private disposed = false;
+
   stats(): RequestStats {
     return { total: this.counts.total, byVerb: { ...this.counts.byVerb }, byResource: { ...this.counts.byResource } };
   }
 
   private options(): Promise<Auth> {
+    // After dispose a request would quietly load the credentials again and open a new socket pool that
+    // nothing closes: refuse it, naming the context, so a caller that outlives its client shows up.
+    if (this.disposed) return Promise.reject(new KubeError(`the connection to context '${this.context}' was closed (the client was disposed)`, 'other', 0, false));
     if (this.auth && this.now() - this.auth.at < AUTH_REFRESH_MS) return Promise.resolve(this.auth);
     // One read of the credentials for every request that asks meanwhile: thousands of watches starting
     // together each read them and each built an agent (a socket pool of its own) before.
@@ -304,6 +309,7 @@ export class KubeHttp {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const a of this.agents) a.destroy();
     this.agents.clear();
     this.auth = undefined;

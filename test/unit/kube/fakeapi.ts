@@ -40,6 +40,8 @@ export class FakeApi extends EventEmitter {
   initialWatches = 0;
   watches: OpenWatch[] = [];
   held: HeldRequest[] = [];
+  /** Every request that reached the server. */
+  requests = 0;
   inFlight = 0;
   maxInFlight = 0;
   private server = http.createServer((req, res) => this.handle(req, res));
@@ -88,6 +90,7 @@ contexts: [{ name: fake, context: { cluster: fake, user: fake } }]
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.requests++;
     const u = new URL(req.url ?? '/', 'http://x');
     const q = u.searchParams;
     if (q.get('watch') === 'true') {

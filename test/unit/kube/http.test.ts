@@ -47,6 +47,17 @@ describe('KubeHttp at scale', function () {
     http.dispose();
   });
 
+  it('refuses requests and watches after dispose instead of opening a new socket pool', async () => {
+    const http = api.client({});
+    assert.ok(await http.request({ method: 'GET', path: '/api/v1/namespaces/n0/configmaps', describe: list }));
+    const before = api.requests;
+    http.dispose();
+    await assert.rejects(http.request({ method: 'GET', path: '/api/v1/namespaces/n0/configmaps', describe: list }), /connection to context '.*' was closed/);
+    const ended = await new Promise<Error | undefined>((resolve) => http.stream('/api/v1/configmaps', { watch: 'true' }, { verb: 'watch', resource: 'configmaps' }, () => undefined, resolve));
+    assert.match(String(ended?.message), /was closed/);
+    assert.equal(api.requests, before, 'nothing reached the server after dispose');
+  });
+
   it('a failed read gives its slot back', async () => {
     const bad = api.client({ maxReadsInFlight: 1 });
     // A server that is gone: the read fails, and the next one still gets a slot (and fails the same way).
