@@ -113,11 +113,19 @@ export class SnapshotStore implements Disposable {
     }
   }
 
-  /** The service changed (sandbox started/stopped, kubeconfig changed): re-watch everything held. */
+  /**
+   * The service changed (sandbox started/stopped, kubeconfig changed): re-watch everything held, and
+   * forget the last state of what nobody holds. That state came from the old service, whose cluster or
+   * credentials may no longer apply (an environment row would go on saying "unreachable").
+   */
   resetService(): void {
     this.service = undefined;
-    for (const e of this.entries.values()) {
+    for (const [key, e] of this.entries) {
       if (e.refs > 0) this.subscribe(e);
+      else if (e.snapshot || e.error) {
+        this.entries.delete(key);
+        this.markChanged(key);
+      }
     }
   }
 

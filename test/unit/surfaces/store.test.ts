@@ -59,6 +59,19 @@ describe('surfaces: snapshot store', () => {
     assert.equal(old.activeWatches(), 0);
   });
 
+  it("forgets, on a service reset, the last state of targets nobody holds (it was the old service's)", async () => {
+    const held = store.acquire(production);
+    await until(() => store.get(targetKey(production)) !== undefined, 'snapshot');
+    held.dispose();
+    assert.ok(store.get(targetKey(production)), 'kept while the service is the same');
+    events.length = 0;
+    service = new FakeService();
+    store.resetService();
+    assert.equal(store.get(targetKey(production)), undefined);
+    await until(() => events.some((keys) => keys.includes(targetKey(production))), 'a change event for it');
+    assert.equal(service.watchCalls, 0, 'nothing re-watched for a target nobody holds');
+  });
+
   it('records why a target has no snapshot when the service cannot be created', async () => {
     const failing = new SnapshotStore(async () => {
       throw new Error('context prod-eu not found in kubeconfig');
