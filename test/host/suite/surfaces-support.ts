@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { ActionOptions, ActionResult, Disposable, RolloutService, RolloutTarget } from '../../../src/engine/api';
+import type { ActionOptions, ActionResult, AttentionEntry, Disposable, RolloutService, RolloutTarget } from '../../../src/engine/api';
+import { isActivePhase, waitsForHuman } from '../../../src/engine/attention';
 import type { RolloutAction, RolloutSnapshot } from '../../../src/engine/snapshot';
 import type { SurfacesApi } from '../../../src/extension/surfaces';
 import { allowing, snapshotOf } from '../../unit/surfaces/snapshots';
@@ -56,8 +57,13 @@ export const snap = snapshotOf;
 /** A run in progress that allows exactly these actions. */
 export const allow = allowing;
 
-/** An in-memory engine: watch streams what `emit` pushes; act records the request. */
+/**
+ * An in-memory engine: watch streams what `emit` pushes; act records the request. Like the engine it
+ * also offers the light attention stream, with the engine's own rule applied to the pushed snapshots,
+ * so the badge and the status bar run the way they do against a cluster.
+ */
 export class FakeEngine implements RolloutService {
+  readonly attention = new Set<{ targets: readonly RolloutTarget[]; listener: (entries: AttentionEntry[]) => void }>();
   readonly listeners = new Map<string, Set<(s: RolloutSnapshot) => void>>();
   readonly targets = new Map<string, RolloutTarget>();
   readonly state = new Map<string, RolloutSnapshot>();
@@ -82,6 +88,29 @@ export class FakeEngine implements RolloutService {
     return { dispose: () => set!.delete(listener) };
   }
 
+  watchAttention(targets: readonly RolloutTarget[], listener: (entries: AttentionEntry[]) => void): Disposable {
+    for (const t of targets) this.targets.set(FakeEngine.key(t.pipeline.file, t.pipeline.name, t.environment), t);
+    const stream = { targets, listener };
+    this.attention.add(stream);
+    void Promise.resolve().then(() => this.attention.has(stream) && this.pushAttention(stream));
+    return { dispose: () => this.attention.delete(stream) };
+  }
+
+  /** Whether an open attention stream follows this target. */
+  followsAttention(ref: { file: string; pipeline: string; environment: string }): boolean {
+    return [...this.attention].some((a) => a.targets.some((t) => t.pipeline.file === ref.file && t.pipeline.name === ref.pipeline && t.environment === ref.environment));
+  }
+
+  private pushAttention(stream: { targets: readonly RolloutTarget[]; listener: (entries: AttentionEntry[]) => void }): void {
+    stream.listener(
+      stream.targets.map((t) => {
+        const s = this.state.get(FakeEngine.key(t.pipeline.file, t.pipeline.name, t.environment)) ?? snap(t);
+        const gateKind = s.gate?.kind;
+        return { target: t, pipeline: t.pipeline.name, environment: t.environment, runId: s.runId, phase: s.phase, gateKind, waitsForHuman: waitsForHuman({ phase: s.phase, gateKind, hasError: !!s.error }), active: isActivePhase(s.phase), error: s.error };
+      }),
+    );
+  }
+
   /** Pushes a new snapshot built from the target's current one. */
   emit(ref: { file: string; pipeline: string; environment: string }, over: Partial<RolloutSnapshot>): RolloutSnapshot {
     const key = FakeEngine.key(ref.file, ref.pipeline, ref.environment);
@@ -91,6 +120,7 @@ export class FakeEngine implements RolloutService {
     const next = { ...prev, ...over, seq: prev.seq + 1, updatedAt: new Date().toISOString() };
     this.state.set(key, next);
     for (const l of this.listeners.get(key) ?? []) l(next);
+    for (const a of this.attention) if (a.targets.some((x) => FakeEngine.key(x.pipeline.file, x.pipeline.name, x.environment) === key)) this.pushAttention(a);
     return next;
   }
 
@@ -117,6 +147,7 @@ export class FakeEngine implements RolloutService {
 
   dispose(): void {
     this.listeners.clear();
+    this.attention.clear();
   }
 }
 

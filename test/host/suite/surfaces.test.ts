@@ -63,9 +63,13 @@ describe('editor surfaces (in-memory engine)', function () {
     const staging = roots.find((r) => r.name === 'staging')!;
     const pipelines = ((await api.tree.getChildren(staging)) as PipelineNode[]).filter((p) => p.target.file.startsWith(dir)).map((p) => p.target.pipeline);
     assert.ok(pipelines.includes('checkout'), pipelines.join(','));
-    const prod = api.tree.getTreeItem(roots.find((r) => r.name === 'production')!);
+    // The row is drawn from the kubeconfig the tree last read: wait until it knows this suite's contexts.
+    const prod = await waitFor(() => {
+      const item = api.tree.getTreeItem(roots.find((r) => r.name === 'production')!);
+      return /not in kubeconfig/.test(String(item.description)) ? undefined : item;
+    }, 20_000, 'production drawn with the contexts of this suite\'s kubeconfig');
     assert.match(String(prod.contextValue), /\bprotected\b/);
-    assert.equal((prod.iconPath as vscode.ThemeIcon).id, 'lock');
+    assert.equal((prod.iconPath as vscode.ThemeIcon).id, 'lock', String(prod.description));
   });
 
   it('updates the pipeline node live from the watch, with per-state context keys', async () => {
@@ -92,6 +96,8 @@ describe('editor surfaces (in-memory engine)', function () {
   });
 
   it('badges the view with the rollouts waiting for a human', async () => {
+    // Through the engine's light attention stream (the record only), as against a cluster.
+    await waitFor(() => engine.followsAttention(ref('staging')), 10_000, 'attention stream on checkout@staging');
     await waitFor(() => api.treeView.badge?.value === 1, 5_000, 'badge 1');
     engine.emit(ref('staging'), { phase: 'progressing', gate: undefined, reason: 'stage 2/2 · canary 50%' });
     await waitFor(() => !api.treeView.badge, 5_000, 'badge cleared');
@@ -308,7 +314,10 @@ describe('editor surfaces (in-memory engine)', function () {
     await waitFor(() => api.tree.isHeld(node.id), 10_000, 'held while visible and expanded');
     await vscode.commands.executeCommand('workbench.actions.treeView.kubeDelivery.environments.collapseAll');
     await waitFor(() => !api.tree.isHeld(node.id), 10_000, 'tree released its watch');
-    assert.ok(engine.watching(ref('staging')) >= 1, 'the summary still watches for the badge');
+    // The badge follows it through the attention stream; the run in progress keeps a full snapshot for the
+    // status bar's tooltip.
+    assert.ok(engine.followsAttention(ref('staging')), 'the badge still follows it');
+    assert.ok(engine.watching(ref('staging')) >= 1, 'the status bar holds the run in progress');
     await api.treeView.reveal(node, { expand: false, select: true });
     await waitFor(() => api.tree.isHeld(node.id), 10_000, 'held again after reveal');
   });
