@@ -73,6 +73,8 @@ export function createTransport(handle: RequestHandler, opts: { keepAliveTimeout
   if (opts.tls) {
     // ALPN offers h2 and http/1.1; the secure server hands HTTP/1.1 requests to the same handler.
     const secure = http2.createSecureServer({ key: opts.tls.key, cert: opts.tls.cert, allowHTTP1: true, settings }, h2handle);
+    // Its HTTP/1.1 connections keep idle sockets as long as the plain server's do.
+    (secure as unknown as { keepAliveTimeout: number }).keepAliveTimeout = opts.keepAliveTimeout;
     watchSessions(secure);
     secure.on('connection', track);
     // Small event frames and records must not wait for Nagle.
