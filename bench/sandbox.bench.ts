@@ -625,7 +625,9 @@ export async function run(): Promise<BenchResult[]> {
     await phase('LIST', 50);
     // KD_BENCH_LIST_RUNS=0 skips the LIST rows (while iterating on watches).
     if (LIST_RUNS > 0) await listRows(base, rss, results);
-    const startRv = (JSON.parse((await get(`${base}/apis/apps/v1/deployments?limit=1`)).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    /** The store's resourceVersion now, from a one-item LIST: where a watch starts. */
+    const currentRv = async () => (JSON.parse((await get(`${base}/apis/apps/v1/deployments?limit=1`)).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const startRv = await currentRv();
 
     // --- watches ---------------------------------------------------------------------------------
     const { offset, uncertainty } = await clockOffset(server);
@@ -679,7 +681,7 @@ export async function run(): Promise<BenchResult[]> {
     // as against kube-apiserver, and over cleartext with prior knowledge (h2c), the sandbox's default port.
     const overH2 = async (phaseName: string, url: string, first: number, ca?: string) => {
       await phase(phaseName);
-      const nowRv = (JSON.parse((await get(`${base}/apis/apps/v1/deployments?limit=1`)).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+      const nowRv = await currentRv();
       const w = await openH2Watches(url, `/apis/apps/v1/deployments?watch=1&resourceVersion=${nowRv}`, WATCHERS, onLine, ca);
       closeH2 = w.close;
       const r = await oneAtATime(first);
