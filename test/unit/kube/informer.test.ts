@@ -222,14 +222,18 @@ describe('informer (watch-list): one streaming request per sync', function () {
     handles.push(h);
     return h;
   };
-
-  it('syncs from the stream alone (no LIST), keeps watching on it, and resumes from its version', async () => {
+  /** Starts an informer on a server that streams `items` at `listRv` (watch-list); once synced, its open stream. */
+  const syncOnStream = async (items: FakeApi['items'], listRv: string): Promise<OpenWatch> => {
     api.watchList = 'stream';
-    api.items = [cm('a', '3'), cm('b', '4')];
-    api.listRv = '10';
+    api.items = items;
+    api.listRv = listRv;
     const first = api.next<OpenWatch>('watch');
     await start().synced;
-    const w1 = await first;
+    return first;
+  };
+
+  it('syncs from the stream alone (no LIST), keeps watching on it, and resumes from its version', async () => {
+    const w1 = await syncOnStream([cm('a', '3'), cm('b', '4')], '10');
     assert.equal(w1.query.get('sendInitialEvents'), 'true');
     assert.equal(w1.query.get('resourceVersionMatch'), 'NotOlderThan');
     assert.equal(w1.query.get('allowWatchBookmarks'), 'true');
@@ -247,12 +251,7 @@ describe('informer (watch-list): one streaming request per sync', function () {
   });
 
   it('after 410 it streams the state again and emits only the difference', async () => {
-    api.watchList = 'stream';
-    api.items = [cm('a', '1'), cm('b', '2')];
-    api.listRv = '5';
-    const first = api.next<OpenWatch>('watch');
-    await start().synced;
-    const w1 = await first;
+    const w1 = await syncOnStream([cm('a', '1'), cm('b', '2')], '5');
     events.length = 0;
     api.items = [cm('a', '1'), cm('c', '7')];
     api.listRv = '9';
@@ -293,12 +292,7 @@ describe('informer (watch-list): one streaming request per sync', function () {
   });
 
   it('a re-sync whose stream is cut twice before its end marker gets a LIST', async () => {
-    api.watchList = 'stream';
-    api.items = [cm('a', '1')];
-    api.listRv = '5';
-    const first = api.next<OpenWatch>('watch');
-    await start().synced;
-    const w1 = await first;
+    const w1 = await syncOnStream([cm('a', '1')], '5');
     api.watchList = 'ignore'; // from now on the initial state streams but its marker never comes
     api.items = [cm('a', '1'), cm('b', '6')];
     api.listRv = '6';
