@@ -56,25 +56,34 @@ function tlsFingerprint(agent: http.Agent): string {
  * of others. Splitting on the byte 0x0A is safe in UTF-8 (it never occurs inside a multi-byte character).
  */
 export class LineSplitter {
-  private rest?: Buffer;
+  /** The unfinished line: copies of its bytes so far, chunk by chunk (joined once, when it ends). */
+  private rest: Buffer[] = [];
 
   push(chunk: Buffer, onLine: (line: string) => void): void {
-    const data = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
-    this.rest = undefined;
+    // Only the bytes of the line a chunk finishes are joined with what came before it: the rest of the
+    // chunk is read in place, not copied along with it, and a long line is not copied again per chunk.
     let start = 0;
     let i: number;
-    while ((i = data.indexOf(10, start)) >= 0) {
-      const line = data.toString('utf8', start, i).trim();
+    while ((i = chunk.indexOf(10, start)) >= 0) {
+      this.finish(chunk.subarray(start, i), onLine);
       start = i + 1;
-      if (line) onLine(line);
     }
     // A copy of the unfinished line only, not a view that would hold on to the whole chunk.
-    if (start < data.length) this.rest = Buffer.from(data.subarray(start));
+    if (start < chunk.length) this.rest.push(Buffer.from(chunk.subarray(start)));
   }
 
   end(onLine: (line: string) => void): void {
-    const line = this.rest?.toString('utf8').trim();
-    this.rest = undefined;
+    this.finish(Buffer.alloc(0), onLine);
+  }
+
+  /** Ends the current line with `tail` and delivers it (unless blank). */
+  private finish(tail: Buffer, onLine: (line: string) => void): void {
+    let bytes = tail;
+    if (this.rest.length) {
+      bytes = Buffer.concat([...this.rest, tail]);
+      this.rest = [];
+    }
+    const line = bytes.toString('utf8').trim();
     if (line) onLine(line);
   }
 }
