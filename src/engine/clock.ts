@@ -95,3 +95,24 @@ export function scaledClock(start: number, speed: number): Clock {
     clearTimeout: (h) => systemClock.clearTimeout(h),
   };
 }
+
+/**
+ * True when p settled within ms of real time (not a Clock's: a bound on network work such as a Lease
+ * release), false after that; rejects when p rejected in time. The timer never holds the process.
+ */
+export function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    (timer as { unref?: () => void }).unref?.();
+    p.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}

@@ -5,7 +5,7 @@
 import type { Pipeline } from '../deployfile/model';
 import type { ActionOptions, ActionResult, AttentionEntry, ClusterAccess, Disposable, RolloutService, RolloutTarget } from './api';
 import { streamAttention } from './attentionWatch';
-import { systemClock, type Clock } from './clock';
+import { systemClock, within, type Clock } from './clock';
 import { makePlan, type Plan } from './plan';
 import type { KubeOps } from './ports';
 import { parseDoc, isTerminal } from './record';
@@ -377,24 +377,6 @@ export class EngineService implements RolloutService {
     return this.disposing;
   }
   private disposing?: Promise<void>;
-}
-
-/** Resolves when p settles or after ms (a real-time bound on network work: timer unref'd, never rejects). */
-function within(p: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    (timer as { unref?: () => void }).unref?.();
-    void p.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-    );
-  });
 }
 
 class ConnectError extends Error {}

@@ -7,6 +7,7 @@ import { delimiter, resolve } from 'node:path';
 import { ExitCode, UsageError, type CliIO } from '../io';
 import type { Pipeline } from '../../deployfile/model';
 import type { ActionResult, RolloutTarget } from '../../engine/api';
+import { within } from '../../engine/clock';
 import type { EngineService } from '../../engine/service';
 import { DRIVE_VERB, startBackgroundDriver } from '../background';
 import type { RolloutAction, RolloutSnapshot } from '../../engine/snapshot';
@@ -340,16 +341,6 @@ export async function rollout(argv: string[], io: CliIO): Promise<number> {
 
 /** How long an interrupted process tries to hand its run over before it just leaves. */
 const INTERRUPTED_HANDOVER_MS = 3000;
-
-/** Waits for p, or ms at most. */
-async function within(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function runVerb(svc: EngineService, target: RolloutTarget, args: RolloutArgs, io: CliIO, printer: Printer): Promise<number> {
   if (args.verb === DRIVE_VERB) return driveInBackground(svc, target, args, io, printer);

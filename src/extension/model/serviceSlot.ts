@@ -4,6 +4,7 @@
 // client standing by — the CLI's background driver, another window — takes them at once instead of when
 // the Leases expire, and only then disposes it. Kept free of `vscode` so unit tests can drive it.
 import type { RolloutService } from '../../engine/api';
+import { within } from '../../engine/clock';
 
 export interface SlotLog {
   info(message: string): void;
@@ -51,24 +52,6 @@ export async function retireService(service: RolloutService | Promise<RolloutSer
     log?.warn(`Closing the rollout engine failed: ${err instanceof Error ? err.message : String(err)}`);
   }
   return outcome;
-}
-
-/** True when p settled within ms; rejects when p rejected in time. The timer never holds the process. */
-function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    (timer as { unref?: () => void }).unref?.();
-    p.then(
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }
 
 export interface ServiceSlotOptions {
