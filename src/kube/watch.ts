@@ -193,15 +193,16 @@ export function informer(
           else onError?.(new KubeError(`watch of ${describe.resource}: ${(ev.object as { message?: string }).message ?? 'error'}`, 'other', ev.object?.code ?? 0, true));
           return;
         }
-        const o = { ...ev.object, apiVersion, kind } as KubeObject;
         if (fresh) {
+          // Kept as received: applySync stamps apiVersion and kind on each object, as for a list's items.
+          const raw = ev.object;
           if (ev.type === 'BOOKMARK') {
-            if (o.metadata?.annotations?.[INITIAL_EVENTS_END] === 'true') {
+            if (raw?.metadata?.annotations?.[INITIAL_EVENTS_END] === 'true') {
               const items = [...fresh.values()];
               fresh = undefined;
               if (silence) clearTimeout(silence);
               slot?.();
-              applySync(items, o.metadata.resourceVersion ?? '');
+              applySync(items, raw.metadata.resourceVersion ?? '');
             } else {
               // A plain bookmark first: the server watches without sending the initial state marker.
               ignored = true;
@@ -209,11 +210,12 @@ export function informer(
             }
             return;
           }
-          const k = keyOf(o);
+          const k = keyOf(raw);
           if (ev.type === 'DELETED') fresh.delete(k);
-          else fresh.set(k, o);
+          else fresh.set(k, raw);
           return;
         }
+        const o = { ...ev.object, apiVersion, kind } as KubeObject;
         if (o.metadata?.resourceVersion) rv = o.metadata.resourceVersion;
         if (ev.type === 'BOOKMARK') return;
         const k = keyOf(o);
