@@ -348,10 +348,13 @@ export class EngineService implements RolloutService {
    * about to leave (a CLI returning at a gate or after a request it executed itself); dispose after.
    */
   async handOver(): Promise<void> {
-    for (const e of this.sessions.values()) {
-      const entry = await e.catch(() => undefined);
-      if (entry) await entry.session.handOver();
-    }
+    // Side by side: each waits for its own step in flight, and the editor bounds the whole hand-over.
+    await Promise.all(
+      [...this.sessions.values()].map(async (e) => {
+        const entry = await e.catch(() => undefined);
+        if (entry) await entry.session.handOver();
+      }),
+    );
   }
 
   /**
