@@ -206,6 +206,6 @@ export class SnapshotStore implements Disposable {
 }
 
 /** The pipeline without source ranges: a change here means the watch must restart. */
-function fingerprint(t: ResolvedTarget): string {
+export function fingerprint(t: ResolvedTarget): string {
   return JSON.stringify(t.pipelineModel, (k, v) => (k === 'range' || k === 'thresholdRanges' ? undefined : v)) + '\u0000' + t.environment;
 }

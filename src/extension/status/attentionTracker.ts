@@ -5,7 +5,7 @@
 // back to holding a full snapshot watch on every target, as before. Free of `vscode` so it is unit-tested.
 import type { AttentionEntry, RolloutService } from '../../engine/api';
 import { Emitter, type Disposable } from '../model/events';
-import type { SnapshotStore } from '../model/snapshotStore';
+import { fingerprint, type SnapshotStore } from '../model/snapshotStore';
 import { targetKey, type ResolvedTarget } from '../model/targets';
 import { summarize, summarizeAttention, type Summary } from './summary';
 
@@ -124,7 +124,7 @@ export class AttentionTracker implements Disposable {
   }
 }
 
-/** Targets by key and pipeline model (without source ranges, like the store's fingerprint). */
+/** Targets by key and pipeline model (without source ranges: the store's fingerprint). */
 function signatureOf(targets: readonly ResolvedTarget[]): string {
-  return JSON.stringify(targets.map((t) => [targetKey(t), t.pipelineModel]), (k, v) => (k === 'range' || k === 'thresholdRanges' ? undefined : v));
+  return JSON.stringify(targets.map((t) => [targetKey(t), fingerprint(t)]));
 }
