@@ -17,6 +17,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import os from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -32,6 +33,8 @@ const PODS_PER_DEPLOYMENT = 3;
 const WATCHERS = Number(process.env.KD_BENCH_WATCHERS ?? 200);
 const CHANGES = Number(process.env.KD_BENCH_CHANGES ?? 1000);
 const LIST_RUNS = Number(process.env.KD_BENCH_LIST_RUNS ?? 7);
+/** Changes delivered before each transport's measured ones (not counted): both processes' code is warm, as in a running cluster. */
+const WARMUP = Number(process.env.KD_BENCH_WARMUP ?? 100);
 /** Deployments the changes cycle through. */
 const TARGETS = 500;
 const ROLE_ENV = 'KD_SANDBOX_BENCH_ROLE';
@@ -42,6 +45,28 @@ const gc = vm.runInNewContext('gc') as () => void;
 
 /** Milliseconds on a clock both processes share: each process's origin is a wall-clock reading. */
 const clock = () => performance.timeOrigin + performance.now();
+
+/** GC pauses of this process on the shared clock ([start, end] ms), recorded from now on. */
+function recordGcPauses(): [number, number][] {
+  const pauses: [number, number][] = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push([performance.timeOrigin + e.startTime, performance.timeOrigin + e.startTime + e.duration]);
+  }).observe({ entryTypes: ['gc'] });
+  return pauses;
+}
+
+/** Whether a delivery (commit at c, parsed at p) overlapped one of the sorted pauses. */
+function overlapsPause(pauses: [number, number][], c: number, p: number): boolean {
+  // Binary search for the first pause ending after the commit.
+  let lo = 0;
+  let hi = pauses.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pauses[mid][1] <= c) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < pauses.length && pauses[lo][0] < p;
+}
 
 /** Peak RSS per phase of one process. */
 class RssByPhase {
@@ -64,7 +89,7 @@ function median(xs: number[]): number {
   return percentile(xs, 50);
 }
 
-function deployment(ns: string, name: string): KubeObject {
+export function deployment(ns: string, name: string): KubeObject {
   const labels = { app: name, team: `team-${name.length % 7}`, track: 'stable' };
   return {
     apiVersion: 'apps/v1',
@@ -122,7 +147,7 @@ type Command =
   | { cmd: 'phase'; name: string; sampleEveryMs?: number }
   | { cmd: 'watchers'; atLeast?: number; atMost?: number }
   | { cmd: 'clock' }
-  | { cmd: 'change'; i: number }
+  | { cmd: 'change'; i: number; warmup?: boolean }
   | { cmd: 'burst' }
   | { cmd: 'objects' }
   | { cmd: 'results' }
@@ -148,6 +173,7 @@ interface ServerResults {
   peaks: [string, number][];
   /** CPU time used by the server in each finished phase. */
   cpu: [string, NodeJS.CpuUsage][];
+  gcPauses: [number, number][];
 }
 
 async function serverMain(): Promise<void> {
@@ -178,6 +204,7 @@ async function serverMain(): Promise<void> {
   const commits: [string, number][] = [];
   const burstCommits: [string, number][] = [];
   const fanout: number[] = [];
+  const gcPauses = recordGcPauses();
   let sampler: NodeJS.Timeout | undefined;
   /** CPU time (user + system, µs) the server used in each phase. */
   const phaseCpu = new Map<string, NodeJS.CpuUsage>();
@@ -216,8 +243,11 @@ async function serverMain(): Promise<void> {
           return reply(clock());
         case 'change': {
           const t0 = performance.now();
-          commits.push(change(m.i, String(m.i), 3 + (m.i % 5)));
-          fanout.push(performance.now() - t0);
+          const c = change(m.i, String(m.i), 3 + (m.i % 5));
+          if (!m.warmup) {
+            commits.push(c);
+            fanout.push(performance.now() - t0);
+          }
           // No reply: the client learns of the change from its watches. RSS is read after this
           // tick's socket writes (a nextTick), not in their way.
           if (m.i % 100 === 0) setImmediate(() => rss.sample());
@@ -232,7 +262,7 @@ async function serverMain(): Promise<void> {
         case 'results': {
           clearInterval(sampler);
           rss.sample();
-          const r: ServerResults = { commits, burstCommits, fanout, peaks: [...rss.peaks], cpu: [...phaseCpu] };
+          const r: ServerResults = { commits, burstCommits, fanout, peaks: [...rss.peaks], cpu: [...phaseCpu], gcPauses };
           return reply(r);
         }
         case 'close':
@@ -613,6 +643,7 @@ export async function run(): Promise<BenchResult[]> {
   const { server, ready } = await ServerProcess.start();
   const results: BenchResult[] = [];
   const clients: WatchClient[] = [];
+  const clientGcPauses = recordGcPauses();
   let closeH2 = () => {};
   try {
     const base = ready.base;
@@ -634,36 +665,66 @@ export async function run(): Promise<BenchResult[]> {
     await phase('watch, one change at a time');
     // What each watcher parsed: the event's resourceVersion and when (shared clock), in arrival order.
     let got = 0;
-    const gotRv = new Float64Array(WATCHERS * CHANGES * 4);
-    const gotAt = new Float64Array(WATCHERS * CHANGES * 4);
+    const gotRv = new Float64Array(WATCHERS * (CHANGES * 4 + WARMUP * 3));
+    const gotAt = new Float64Array(WATCHERS * (CHANGES * 4 + WARMUP * 3));
     let pending = 0;
     let wake: (() => void) | undefined;
+    let lastObject: KubeObject | undefined;
     const onLine = (line: string) => {
       const ev = JSON.parse(line) as { object: KubeObject };
+      lastObject = ev.object;
       gotAt[got] = clock();
       gotRv[got++] = Number(ev.object.metadata.resourceVersion);
       if (--pending === 0) wake?.();
     };
-    /** CHANGES changes committed one at a time, each waited for at every watcher. */
-    const oneAtATime = async (first: number) => {
+    /** One change committed, then waited for at every watcher. */
+    const deliverOne = async (i: number, warmup: boolean) => {
+      pending = WATCHERS;
+      const d = deliveries(60_000, () => `change ${i}: ${pending} of ${WATCHERS} watchers did not receive it within 60 s`);
+      wake = d.wake;
+      server.tell({ cmd: 'change', i, warmup });
+      await d.done;
+    };
+    /**
+     * WARMUP changes (not counted), then CHANGES changes committed one at a time, each waited for at every
+     * watcher. After each one, with nothing in flight, the floor of that change: its object (as the
+     * watchers parsed it) serialised once and parsed once per watcher. Measured at the same moments as
+     * the deliveries, the floor shares their machine state (load, clock speed, heap), which a floor
+     * measured at another time of the run does not.
+     */
+    const oneAtATime = async (first: number, warmupFirst: number) => {
       // The server registers a watch after answering its headers: wait until all of them are in.
       await server.call({ cmd: 'watchers', atLeast: WATCHERS });
+      for (let k = 0; k < WARMUP; k++) await deliverOne(warmupFirst + k, true);
       const from = got;
+      const floor: number[] = [];
+      const floorCpu = { user: 0, system: 0 };
+      let floorMs = 0;
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
       for (let i = first; i < first + CHANGES; i++) {
-        pending = WATCHERS;
-        const d = deliveries(60_000, () => `change ${i}: ${pending} of ${WATCHERS} watchers did not receive it within 60 s`);
-        wake = d.wake;
-        server.tell({ cmd: 'change', i });
-        await d.done;
+        await deliverOne(i, false);
+        const fc0 = process.cpuUsage();
+        const f0 = performance.now();
+        const line = `{"type":"MODIFIED","object":${JSON.stringify(lastObject)}}\n`;
+        for (let w = 0; w < WATCHERS; w++) {
+          JSON.parse(line);
+          floor.push(performance.now() - f0);
+        }
+        floorMs += performance.now() - f0;
+        const fc = process.cpuUsage(fc0);
+        floorCpu.user += fc.user;
+        floorCpu.system += fc.system;
         if (i % 100 === 0) rss.sample();
       }
-      return { from, to: got, ms: performance.now() - t0, cpu: process.cpuUsage(cpu0) };
+      const all = process.cpuUsage(cpu0);
+      // The clients' CPU without the floor's.
+      const cpu = { user: all.user - floorCpu.user, system: all.system - floorCpu.system };
+      return { from, to: got, ms: performance.now() - t0 - floorMs, cpu, floor, floorCpuPerEvent: (floorCpu.user + floorCpu.system) / (CHANGES * WATCHERS) };
     };
     const { port } = new URL(base);
     clients.push(...(await Promise.all(Array.from({ length: WATCHERS }, () => openWatch(Number(port), `/apis/apps/v1/deployments?watch=1&resourceVersion=${startRv}`, onLine)))));
-    const h1 = await oneAtATime(0);
+    const h1 = await oneAtATime(0, 3 * CHANGES);
 
     await phase('watch burst', 50);
     const burstSampler = setInterval(() => rss.sample(), 50);
@@ -679,19 +740,19 @@ export async function run(): Promise<BenchResult[]> {
 
     // The same watches and changes multiplexed over HTTP/2, the transport client-go uses: over TLS (ALPN),
     // as against kube-apiserver, and over cleartext with prior knowledge (h2c), the sandbox's default port.
-    const overH2 = async (phaseName: string, url: string, first: number, ca?: string) => {
+    const overH2 = async (phaseName: string, url: string, first: number, warmupFirst: number, ca?: string) => {
       await phase(phaseName);
       const nowRv = await currentRv();
       const w = await openH2Watches(url, `/apis/apps/v1/deployments?watch=1&resourceVersion=${nowRv}`, WATCHERS, onLine, ca);
       closeH2 = w.close;
-      const r = await oneAtATime(first);
+      const r = await oneAtATime(first, warmupFirst);
       const delivered = w.clients.reduce((n, c) => n + c.received, 0);
       w.close();
       await server.call({ cmd: 'watchers', atMost: 0 });
       return { ...r, delivered };
     };
-    const h2tls = await overH2('watch over HTTP/2 with TLS, one change at a time', ready.tlsBase, CHANGES, ready.ca);
-    const h2c = await overH2('watch over HTTP/2 cleartext, one change at a time', base, 2 * CHANGES);
+    const h2tls = await overH2('watch over HTTP/2 with TLS, one change at a time', ready.tlsBase, CHANGES, 3 * CHANGES + WARMUP, ready.ca);
+    const h2c = await overH2('watch over HTTP/2 cleartext, one change at a time', base, 2 * CHANGES, 3 * CHANGES + 2 * WARMUP);
     await phase('end');
     const after = await clockOffset(server);
     const srv = await server.call<ServerResults>({ cmd: 'results' });
@@ -713,20 +774,6 @@ export async function run(): Promise<BenchResult[]> {
     const burstStart = srv.burstCommits.reduce((m, [, t]) => Math.min(m, t), Infinity);
     const burstMs = gotAt.subarray(h1.to, burstTo).reduce((m, t) => Math.max(m, t), -Infinity) - burstStart;
 
-    // Floor, same run and same objects: serialise once per change, parse once per watcher.
-    const floor: number[] = [];
-    const floorCpu0 = process.cpuUsage();
-    for (let i = 0; i < CHANGES; i++) {
-      const o = objects[i % objects.length];
-      const t0 = performance.now();
-      const line = `{"type":"MODIFIED","object":${JSON.stringify(o)}}\n`;
-      for (let w = 0; w < WATCHERS; w++) {
-        JSON.parse(line);
-        floor.push(performance.now() - t0);
-      }
-      await new Promise((r) => setImmediate(r));
-    }
-    const floorCpu = process.cpuUsage(floorCpu0);
     // Burst floor: serialise every change once, then each watcher parses all of them.
     const burstFloor: number[] = [];
     const tFloor = performance.now();
@@ -742,17 +789,47 @@ export async function run(): Promise<BenchResult[]> {
     }
     const burstFloorMs = performance.now() - tFloor;
 
-    const f50 = percentile(floor, 50);
-    const f99 = percentile(floor, 99);
+    // KD_BENCH_DUMP=file: every delivery and GC pause as JSON, for looking into the tail.
+    if (process.env.KD_BENCH_DUMP) {
+      const fs = await import('node:fs');
+      fs.writeFileSync(process.env.KD_BENCH_DUMP, JSON.stringify({ commits: srv.commits, rv: [...gotRv.subarray(0, got)], at: [...gotAt.subarray(0, got)], phases: { h1, h2tls, h2c }, serverGc: srv.gcPauses, clientGc: clientGcPauses, fanout: srv.fanout }));
+    }
     const skew = `clock offset server − client ${Math.round(offset * 1000)} µs ± ${Math.round(uncertainty * 1000)} µs before the watches, ${Math.round(after.offset * 1000)} ± ${Math.round(after.uncertainty * 1000)} µs after (IPC ping, not subtracted)`;
     const serverCpu = new Map(srv.cpu);
-    const floorNote = `floor ${r2((floorCpu.user + floorCpu.system) / (CHANGES * WATCHERS))} µs (parse + share of the serialise)`;
     /** The p50 and p99 rows of one transport's one-at-a-time run. */
+    /**
+     * Of the deliveries slower than `threshold`, the share whose wait overlapped a GC pause of the server,
+     * of the clients, or of either: what the tail is made of.
+     */
+    const tailCauses = (from: number, to: number, threshold: number) => {
+      const at = new Map(srv.commits.map(([rv, t]) => [Number(rv), t]));
+      let n = 0;
+      let server = 0;
+      let client = 0;
+      let either = 0;
+      for (let k = from; k < to; k++) {
+        const c = at.get(gotRv[k])!;
+        if (gotAt[k] - c <= threshold) continue;
+        n++;
+        const s = overlapsPause(srv.gcPauses, c, gotAt[k]);
+        const cl = overlapsPause(clientGcPauses, c, gotAt[k]);
+        if (s) server++;
+        if (cl) client++;
+        if (s || cl) either++;
+      }
+      const pct = (x: number) => `${Math.round((100 * x) / Math.max(1, n))}%`;
+      return `of the ${n.toLocaleString('en')} deliveries slower than the p99, ${pct(server)} waited through a GC pause of the API server, ${pct(client)} through one of the clients, ${pct(either)} through either`;
+    };
     const deliveryRows = (transport: string, r: Awaited<ReturnType<typeof oneAtATime>>, serverPhase: string, fanout: number[], extra: string) => {
       const lat = latencies(srv.commits, r.from, r.to);
       const n = r.to - r.from;
       const perEvent = (c: NodeJS.CpuUsage | undefined) => (c ? r2((c.user + c.system) / n) : NaN);
-      const cpuNote = `CPU per delivery: clients ${perEvent(r.cpu)} µs (${r2(r.cpu.system / n)} µs of it in the kernel), server ${perEvent(serverCpu.get(serverPhase))} µs, ${floorNote}`;
+      const serverPhaseCpu = serverCpu.get(serverPhase);
+      // The server's phase includes the warm-up changes' deliveries.
+      const serverPerEvent = serverPhaseCpu ? r2((serverPhaseCpu.user + serverPhaseCpu.system) / (n + WARMUP * WATCHERS)) : NaN;
+      const cpuNote = `CPU per delivery: clients ${perEvent(r.cpu)} µs (${r2(r.cpu.system / n)} µs of it in the kernel), server ${serverPerEvent} µs, floor ${r2(r.floorCpuPerEvent)} µs (parse + share of the serialise)`;
+      const f50 = percentile(r.floor, 50);
+      const f99 = percentile(r.floor, 99);
       /** One percentile's row against the floor's same percentile. */
       const row = (p: number, floorValue: number, notes: string) => {
         const v = percentile(lat, p);
@@ -771,9 +848,9 @@ export async function run(): Promise<BenchResult[]> {
         f50,
         `from the commit in the API server process (timestamp just before store.modify) to JSON.parse done at each watcher in the client process, on performance.timeOrigin + performance.now() of each; ` +
           `${skew}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores; ${extra}; ` +
-          `${Math.round(n / (r.ms / 1000)).toLocaleString('en')} events/s; server-side store.modify + fan-out to all ${WATCHERS} watchers p50 ${r2(percentile(fanout, 50))} ms; ${cpuNote}; one change at a time, each waited for at every watcher`,
+          `${Math.round(n / (r.ms / 1000)).toLocaleString('en')} events/s; server-side store.modify + fan-out to all ${WATCHERS} watchers p50 ${r2(percentile(fanout, 50))} ms; ${cpuNote}; one change at a time, each waited for at every watcher, after ${WARMUP} warm-up changes (not counted); the floor of each change measured right after its deliveries (same moment, same payload)`,
       );
-      row(99, f99, 'measured as the p50 row');
+      row(99, f99, `measured as the p50 row; ${tailCauses(r.from, r.to, percentile(lat, 99))}`);
     };
     const x = `${WATCHERS} watches x ${CHANGES.toLocaleString('en')} changes`;
     const conns = Math.ceil(WATCHERS / 100) === 1 ? '1 connection' : `${Math.ceil(WATCHERS / 100)} connections`;
