@@ -248,6 +248,64 @@ class TickWriter {
   }
 }
 
+/** One HTTP/2 watch stream and the lines it has been handed but not yet written. */
+interface StreamOutput {
+  res: http.ServerResponse;
+  /** The response's HTTP/2 stream: the compatibility response has no `destroyed` of its own. */
+  stream: { destroyed: boolean };
+  lines: (string | Buffer)[];
+  onBacklog(): void;
+}
+
+/**
+ * Streams written per turn of the event loop by the HTTP/2 watch writer. Small enough that the first
+ * frames leave early, large enough that each turn's frames fill a few TLS records and socket writes.
+ */
+const H2_WRITE_SLICE = 25;
+
+/**
+ * Writes HTTP/2 watch events a slice of streams at a time, yielding to the event loop between slices.
+ * Node's HTTP/2 session sends what its streams were given in a native immediate, after the JavaScript
+ * that wrote them returns: writing all of a commit's streams in one go holds every frame back until the
+ * last stream is written (with 200 watchers, the first watcher's event waited for the 200th's). A slice
+ * at a time, the first frames are on the wire while later streams are still being written, as
+ * kube-apiserver's per-connection writer sends frames as they are ready. Every write of an HTTP/2 watch
+ * stream goes through here, so its order is kept.
+ */
+class SlicedWriter {
+  private queued: StreamOutput[] = [];
+  private scheduled = false;
+
+  push(out: StreamOutput, line: string | Buffer): void {
+    if (out.lines.push(line) === 1) this.queued.push(out);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(() => this.run());
+    }
+  }
+
+  /** Writes what one stream has pending (before it ends). */
+  flush(out: StreamOutput): void {
+    SlicedWriter.write(out);
+  }
+
+  private run(): void {
+    const slice = this.queued.splice(0, H2_WRITE_SLICE);
+    for (const out of slice) SlicedWriter.write(out);
+    if (this.queued.length) setImmediate(() => this.run());
+    else this.scheduled = false;
+  }
+
+  private static write(out: StreamOutput): void {
+    const { res, lines } = out;
+    if (!lines.length) return;
+    out.lines = [];
+    if (out.stream.destroyed) return;
+    for (const l of lines) res.write(l);
+    if (res.writableLength > MAX_WATCH_BACKLOG) out.onBacklog();
+  }
+}
+
 /**
  * Headers of a streamed response (watch, followed logs). HTTP/1.1 frames it in chunks; HTTP/2 frames every
  * response in DATA frames and forbids connection-specific headers such as Transfer-Encoding (RFC 9113 §8.2.2).
@@ -323,6 +381,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const bookmarkMs = opts.bookmarkIntervalMs ?? 10_000;
   const watches = new Set<http.ServerResponse>();
   const tickWriter = new TickWriter();
+  const slicedWriter = new SlicedWriter();
   let transport: Transport | undefined;
   const byHttpVersion = new Map<string, number>();
   let baseUrl: string | undefined;
@@ -416,6 +475,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     // same bytes res.write would produce, without per-watcher framing work); otherwise res.write.
     const raw: WatchOutput | undefined =
       sock && (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true ? { socket: sock, chunks: [], onBacklog: () => end() } : undefined;
+    const h2stream = req.httpVersionMajor >= 2 ? (res as unknown as { stream?: { destroyed: boolean } }).stream : undefined;
+    const h2: StreamOutput | undefined = !raw && h2stream ? { res, stream: h2stream, lines: [], onBacklog: () => end() } : undefined;
     let events = 0;
     let firstTable = true;
     let watcher: Watcher | undefined;
@@ -429,12 +490,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       watches.delete(res);
       // What this tick queued goes out before the terminating chunk.
       if (raw) tickWriter.flush(raw);
+      if (h2) slicedWriter.flush(h2);
       res.end();
     };
     /** One line of this stream (a string is framed here; a Buffer chunk is already framed). */
     const send = (line: string) => (raw ? tickWriter.push(raw, httpChunk(Buffer.from(line))) : write(line));
     /** Writes through the response (HTTP/2, or HTTP/1.1 without chunked framing); drops a watcher that stopped reading. */
     const write = (data: string | Buffer) => {
+      if (h2) return slicedWriter.push(h2, data);
       res.write(data);
       if (res.writableLength > MAX_WATCH_BACKLOG) end();
     };

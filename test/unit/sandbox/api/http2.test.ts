@@ -140,6 +140,29 @@ describe('sandbox API: HTTP/2 (h2c, prior knowledge)', () => {
     await waitFor('the server dropped the closed streams', () => h.api.openWatches() === 0);
   });
 
+  it('keeps every stream in commit order when a commit is written a slice of streams at a time, through bursts and closed streams', async () => {
+    // More streams than the writer handles per turn of the event loop, so commits land while earlier
+    // ones are still being written; some streams close with events pending.
+    h.store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 's', namespace: 'default' }, data: { v: '0' } });
+    const watches = Array.from({ length: 90 }, () => h2watch(session, '/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=0&sendInitialEvents=true&allowWatchBookmarks=true'));
+    await waitFor('every watch registered', () => h.store.watcherCount() >= 90);
+    const modify = (i: number) => h.store.modify('configmaps', 'default', 's', (d) => void (d.data = { v: String(i) }));
+    // A burst in one tick, then commits one turn of the event loop apart.
+    for (let i = 1; i <= 15; i++) modify(i);
+    for (const w of watches.slice(80)) w.close();
+    for (let i = 16; i <= 30; i++) {
+      modify(i);
+      await new Promise((r) => setImmediate(r));
+    }
+    const open = watches.slice(0, 80);
+    await waitFor('every open stream has every event', () => open.every((w) => w.events.length >= 32));
+    const expected = ['ADDED:0', 'BOOKMARK', ...Array.from({ length: 30 }, (_, i) => `MODIFIED:${i + 1}`)];
+    for (const w of open) assert.deepEqual(w.events.map((e) => (e.type === 'BOOKMARK' ? 'BOOKMARK' : `${e.type}:${e.object.data?.v}`)), expected);
+    for (const w of open) w.close();
+    await waitFor('the server dropped the closed streams', () => h.api.openWatches() === 0);
+    h.store.delete('configmaps', 'default', 's');
+  });
+
   it('close() ends HTTP/2 watch streams and sessions', async () => {
     const other = await startBare();
     const s = http2.connect(other.url);
