@@ -21,7 +21,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Store, createApiServer, type KubeObject } from '../src/sandbox/api/index';
+import { Store, createApiServer, httpChunk, type KubeObject } from '../src/sandbox/api/index';
 import { servingCertificate } from '../src/sandbox/api/tls';
 
 export type { BenchResult } from './types';
@@ -150,6 +150,7 @@ type Command =
   | { cmd: 'clock' }
   | { cmd: 'change'; i: number; warmup?: boolean }
   | { cmd: 'burst' }
+  | { cmd: 'bareChange'; i: number; warmup?: boolean }
   | { cmd: 'objects' }
   | { cmd: 'results' }
   | { cmd: 'close' };
@@ -159,6 +160,8 @@ interface Ready {
   /** The same API server over HTTPS (HTTP/2 or HTTP/1.1 by ALPN), and the CA its clients trust. */
   tlsBase: string;
   ca: string;
+  /** The bare writer's port (see bareWriter). */
+  barePort: number;
   seedMs: number;
   rssBefore: number;
   rssSeeded: number;
@@ -189,6 +192,7 @@ async function serverMain(): Promise<void> {
   const cert = await servingCertificate();
   const apiTls = createApiServer({ store, systemNamespaces: [], tls: cert });
   const tlsBase = await apiTls.listen(0);
+  const bare = await bareWriter();
   const rssBefore = process.memoryUsage.rss();
   const tSeed = performance.now();
   for (let n = 0; n < NAMESPACES; n++) store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns-${n}` } });
@@ -254,6 +258,21 @@ async function serverMain(): Promise<void> {
           if (m.i % 100 === 0) setImmediate(() => rss.sample());
           return;
         }
+        case 'bareChange': {
+          // The same object as a change to it would send, with a resourceVersion of its own so the
+          // client can tell its deliveries apart.
+          const t = targets[m.i % targets.length];
+          const o = store.get('deployments.apps', t.ns, t.name);
+          const rv = String(100_000_000 + m.i);
+          const t0 = performance.now();
+          const at = clock();
+          bare.send({ ...o, metadata: { ...o.metadata, resourceVersion: rv } });
+          if (!m.warmup) {
+            commits.push([rv, at]);
+            fanout.push(performance.now() - t0);
+          }
+          return;
+        }
         case 'burst':
           // Every change committed in one tick (controllers do this), delivered while it drains.
           for (let i = 0; i < CHANGES; i++) burstCommits.push(change(i, `burst-${i}`));
@@ -278,8 +297,41 @@ async function serverMain(): Promise<void> {
       send({ id: m.id, error: (e as Error).stack ?? String(e) });
     }
   });
-  const ready: Ready = { base, tlsBase, ca: cert.cert, seedMs, rssBefore, rssSeeded: mem.rss, heapSeeded: mem.heapUsed };
+  const ready: Ready = { base, tlsBase, ca: cert.cert, barePort: bare.port, seedMs, rssBefore, rssSeeded: mem.rss, heapSeeded: mem.heapUsed };
   send({ ready });
+}
+
+/**
+ * A bare HTTP/1.1 watch writer, for comparison: no API server behind it, it answers any GET with a chunked
+ * 200 and, for each change, serialises the object once and writes the same chunk to every connection in
+ * one go. Its deliveries cost only the transport and the clients: what any server would pay at the least
+ * with one connection per watch on this machine.
+ */
+async function bareWriter(): Promise<{ port: number; send(o: KubeObject): void }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    let head = '';
+    const onData = (b: Buffer) => {
+      head += b.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
+      sockets.add(socket);
+    };
+    socket.on('data', onData);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => sockets.delete(socket));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  server.unref();
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    send(o) {
+      const chunk = httpChunk(Buffer.from(`{"type":"MODIFIED","object":${JSON.stringify(o)}}\n`));
+      for (const s of sockets) s.write(chunk);
+    },
+  };
 }
 
 /** The API server process as seen from the clients: request/reply over the IPC channel. */
@@ -666,9 +718,9 @@ export async function run(): Promise<BenchResult[]> {
     await phase('watch, one change at a time');
     // What each watcher parsed: the event's resourceVersion and when (shared clock), in arrival order.
     let got = 0;
-    // Four one-at-a-time phases (each with its warm-up) and the burst.
-    const gotRv = new Float64Array(WATCHERS * (CHANGES + WARMUP) * 5);
-    const gotAt = new Float64Array(WATCHERS * (CHANGES + WARMUP) * 5);
+    // Five one-at-a-time phases (each with its warm-up) and the burst.
+    const gotRv = new Float64Array(WATCHERS * (CHANGES + WARMUP) * 6);
+    const gotAt = new Float64Array(WATCHERS * (CHANGES + WARMUP) * 6);
     let pending = 0;
     let wake: (() => void) | undefined;
     let lastObject: KubeObject | undefined;
@@ -680,11 +732,11 @@ export async function run(): Promise<BenchResult[]> {
       if (--pending === 0) wake?.();
     };
     /** One change committed, then waited for at every watcher. */
-    const deliverOne = async (i: number, warmup: boolean) => {
+    const deliverOne = async (i: number, warmup: boolean, cmd: 'change' | 'bareChange') => {
       pending = WATCHERS;
       const d = deliveries(60_000, () => `change ${i}: ${pending} of ${WATCHERS} watchers did not receive it within 60 s`);
       wake = d.wake;
-      server.tell({ cmd: 'change', i, warmup });
+      server.tell({ cmd, i, warmup });
       await d.done;
     };
     /**
@@ -694,10 +746,11 @@ export async function run(): Promise<BenchResult[]> {
      * the deliveries, the floor shares their machine state (load, clock speed, heap), which a floor
      * measured at another time of the run does not.
      */
-    const oneAtATime = async (first: number, warmupFirst: number) => {
-      // The server registers a watch after answering its headers: wait until all of them are in.
-      await server.call({ cmd: 'watchers', atLeast: WATCHERS });
-      for (let k = 0; k < WARMUP; k++) await deliverOne(warmupFirst + k, true);
+    const oneAtATime = async (first: number, warmupFirst: number, cmd: 'change' | 'bareChange' = 'change') => {
+      // The server registers a watch after answering its headers: wait until all of them are in (the
+      // bare writer has every connection once its clients have their headers).
+      if (cmd === 'change') await server.call({ cmd: 'watchers', atLeast: WATCHERS });
+      for (let k = 0; k < WARMUP; k++) await deliverOne(warmupFirst + k, true, cmd);
       const from = got;
       const floor: number[] = [];
       const floorCpu = { user: 0, system: 0 };
@@ -705,7 +758,7 @@ export async function run(): Promise<BenchResult[]> {
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
       for (let i = first; i < first + CHANGES; i++) {
-        await deliverOne(i, false);
+        await deliverOne(i, false, cmd);
         const fc0 = process.cpuUsage();
         const f0 = performance.now();
         const line = `{"type":"MODIFIED","object":${JSON.stringify(lastObject)}}\n`;
@@ -759,6 +812,12 @@ export async function run(): Promise<BenchResult[]> {
     const h2tls = await overH2('watch over HTTP/2 with TLS, one change at a time', ready.tlsBase, 1, 'lean', ready.ca);
     const h2c = await overH2('watch over HTTP/2 cleartext, one change at a time', base, 2, 'lean');
     const h2node = await overH2('watch over HTTP/2 with TLS, Node client, one change at a time', ready.tlsBase, 3, 'node', ready.ca);
+
+    // The HTTP/1.1 clients once more, reading the bare writer instead of the API server.
+    await phase('watch from a bare writer, one change at a time');
+    clients.push(...(await Promise.all(Array.from({ length: WATCHERS }, () => openWatch(ready.barePort, '/watch', onLine)))));
+    const bare = await oneAtATime(4 * CHANGES, 10 * CHANGES + 4 * WARMUP, 'bareChange');
+    for (const c of clients.splice(0)) c.close();
     await phase('end');
     const after = await clockOffset(server);
     const srv = await server.call<ServerResults>({ cmd: 'results' });
@@ -798,7 +857,7 @@ export async function run(): Promise<BenchResult[]> {
     // KD_BENCH_DUMP=file: every delivery and GC pause as JSON, for looking into the tail.
     if (process.env.KD_BENCH_DUMP) {
       const fs = await import('node:fs');
-      fs.writeFileSync(process.env.KD_BENCH_DUMP, JSON.stringify({ commits: srv.commits, rv: [...gotRv.subarray(0, got)], at: [...gotAt.subarray(0, got)], phases: { h1, h2tls, h2c, h2node }, serverGc: srv.gcPauses, clientGc: clientGcPauses, fanout: srv.fanout }));
+      fs.writeFileSync(process.env.KD_BENCH_DUMP, JSON.stringify({ commits: srv.commits, rv: [...gotRv.subarray(0, got)], at: [...gotAt.subarray(0, got)], phases: { h1, h2tls, h2c, h2node, bare }, serverGc: srv.gcPauses, clientGc: clientGcPauses, fanout: srv.fanout }));
     }
     const skew = `clock offset server − client ${Math.round(offset * 1000)} µs ± ${Math.round(uncertainty * 1000)} µs before the watches, ${Math.round(after.offset * 1000)} ± ${Math.round(after.uncertainty * 1000)} µs after (IPC ping, not subtracted)`;
     const serverCpu = new Map(srv.cpu);
@@ -876,9 +935,17 @@ export async function run(): Promise<BenchResult[]> {
       `HTTP/2 over TLS, Node's http2 client (${x}, ${conns})`,
       h2node,
       'watch over HTTP/2 with TLS, Node client, one change at a time',
-      srv.fanout.slice(3 * CHANGES),
+      srv.fanout.slice(3 * CHANGES, 4 * CHANGES),
       `the HTTP/2 over TLS row read by Node's http2 client (a Readable stream per watch) instead of the lean reader: what the client's own cost adds; ${h2note(h2node, "Node's http2 client")}`,
       "for comparison (the client's cost)",
+    );
+    deliveryRows(
+      `HTTP/1.1 from a bare writer, not the API server (${x}, one connection per watch)`,
+      bare,
+      'watch from a bare writer, one change at a time',
+      srv.fanout.slice(4 * CHANGES),
+      `the HTTP/1.1 row's clients reading a bare writer in the server process (no store, no API: each change serialised once and the same chunk written to every connection in one go): what the transport and the clients cost whatever the server does`,
+      'for comparison (the transport floor)',
     );
     results.push({
       name: `sandbox: watch burst, ${CHANGES.toLocaleString('en')} changes in one tick to ${WATCHERS} watches (until all delivered)`,
