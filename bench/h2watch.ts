@@ -157,14 +157,8 @@ export class H2Reader {
       case HEADERS: {
         const s = this.streams.get(streamId);
         if (!s) return;
-        let from = start;
-        let to = end;
-        if (flags & PADDED) {
-          to -= buf[from];
-          from += 1;
-        }
-        if (flags & PRIORITY) from += 5;
-        s.onHeaders(statusOf(buf.subarray(from, to)));
+        const [from, to] = unpadded(flags, buf, start, end);
+        s.onHeaders(statusOf(buf.subarray(flags & PRIORITY ? from + 5 : from, to)));
         if (flags & END_STREAM) this.endStream(s, 'the server ended the stream with its headers');
         return;
       }
@@ -201,12 +195,7 @@ export class H2Reader {
     this.consumed(streamId, end - start);
     const s = this.streams.get(streamId);
     if (!s) return;
-    let from = start;
-    let to = end;
-    if (flags & PADDED) {
-      to -= buf[from];
-      from += 1;
-    }
+    const [from, to] = unpadded(flags, buf, start, end);
     let lineStart = from;
     for (let nl = buf.indexOf(10, lineStart); nl >= 0 && nl < to; nl = buf.indexOf(10, lineStart)) {
       let text: string;
@@ -243,6 +232,11 @@ export class H2Reader {
     this.streams.delete(s.id);
     s.onEnd(reason);
   }
+}
+
+/** A DATA or HEADERS payload without its padding (RFC 9113 §6.1): the pad length byte and the pad. */
+function unpadded(flags: number, buf: Buffer, start: number, end: number): [number, number] {
+  return flags & PADDED ? [start + 1, end - buf[start]] : [start, end];
 }
 
 function windowUpdate(streamId: number, increment: number): Buffer {

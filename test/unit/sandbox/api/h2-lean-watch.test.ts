@@ -137,6 +137,21 @@ describe('sandbox: the benchmark’s lean HTTP/2 watch client', function () {
     assert.deepEqual(errors, ['the server sent GOAWAY (error code 11): bye']);
   });
 
+  it('strips padding from DATA and HEADERS and skips a HEADERS priority block', () => {
+    const lines: string[] = [];
+    const statuses: (number | undefined)[] = [];
+    const r = new H2Reader(() => {}, () => {}, (m) => assert.fail(m));
+    r.streams.set(3, { id: 3, carry: undefined, unacked: 0, received: 0, onHeaders: (s) => statuses.push(s), onLine: (l) => lines.push(l), onEnd: () => {} });
+    // HEADERS, PADDED | PRIORITY | END_HEADERS: pad length 2, 5 bytes of priority, the block (:status 200), the pad.
+    const headers = frame(0x1, 0x8 | 0x20 | 0x4, 3, Buffer.from([2, 0, 0, 0, 1, 16, 0x88, 0xff, 0xff]));
+    // DATA, PADDED: pad length 3, `{"a":1}\n{"b"`, 3 bytes of pad whose 0x0a must not count as a newline; then the rest unpadded.
+    const data1 = frame(0x0, 0x8, 3, Buffer.concat([Buffer.from([3]), Buffer.from('{"a":1}\n{"b"'), Buffer.from([0x0a, 0x0a, 0x0a])]));
+    const data2 = frame(0x0, 0, 3, Buffer.from(':2}\n'));
+    r.push(Buffer.concat([frame(0x4, 0, 0), headers, data1, data2]));
+    assert.deepEqual(statuses, [200]);
+    assert.deepEqual(lines, ['{"a":1}', '{"b":2}']);
+  });
+
   it('reads :status from the static table, after dynamic table size updates', () => {
     assert.equal(statusOf(Buffer.from([0x88, 0x5f])), 200);
     assert.equal(statusOf(Buffer.from([0x8d])), 404);
