@@ -292,10 +292,28 @@ export function objectJson(o: KubeObject): string {
   return bytesCache.get(o)?.toString() ?? JSON.stringify(o);
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * Freezes a JSON tree, skipping subtrees that are frozen already (shared with a stored object). It
+ * walks own enumerable keys like Object.values would, through for-in (V8's enum cache, no values
+ * array per object), and calls itself only for objects.
+ */
 function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
-    Object.freeze(o);
-    for (const v of Object.values(o as object)) deepFreeze(v);
+  if (o === null || typeof o !== 'object' || Object.isFrozen(o)) return o;
+  Object.freeze(o);
+  if (Array.isArray(o)) {
+    for (let i = 0; i < o.length; i++) {
+      const v: unknown = o[i];
+      if (v !== null && typeof v === 'object') deepFreeze(v);
+    }
+  } else {
+    const r = o as Record<string, unknown>;
+    for (const k in r) {
+      if (!hasOwn.call(r, k)) continue;
+      const v = r[k];
+      if (v !== null && typeof v === 'object') deepFreeze(v);
+    }
   }
   return o;
 }
@@ -857,9 +875,12 @@ function dropNullsDeep(v: unknown): unknown {
     for (let i = 0; i < v.length; i++) v[i] = dropNullsDeep(v[i]);
   } else if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    for (const k of Object.keys(o)) {
-      if (o[k] === null) delete o[k];
-      else if (typeof o[k] === 'object') dropNullsDeep(o[k]);
+    // for-in, not Object.keys: no keys array per object (deleting the current key is safe in for-in).
+    for (const k in o) {
+      if (!hasOwn.call(o, k)) continue;
+      const x = o[k];
+      if (x === null) delete o[k];
+      else if (typeof x === 'object') dropNullsDeep(x);
     }
   }
   return v;
