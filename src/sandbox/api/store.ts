@@ -87,11 +87,9 @@ export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 /** One committed write. Objects are frozen; their bytes and watch lines are computed once and shared. */
 export class ChangeEvent {
-  /** The HTTP/1.1 chunk and the watch line (a view into it) per event type, built on first use. */
-  private _framed: Map<EventType, Framed> | undefined;
-  /** What watchers receive for `type` (every watcher, unless a selector turns it into ADDED). */
-  private _delivery: WatchDelivery | undefined;
-  private _otherDeliveries: Map<EventType, WatchDelivery> | undefined;
+  /** What watchers receive for `type` (all of them, unless a selector turns the event into ADDED). */
+  private _delivery: EventDelivery | undefined;
+  private _otherDeliveries: Map<EventType, EventDelivery> | undefined;
   constructor(
     readonly type: EventType,
     /** Registry key of the resource (`deployments.apps`). */
@@ -105,44 +103,37 @@ export class ChangeEvent {
   }
   /** The watch line `{"type":T,"object":...}\n`, built once per type and shared by all watchers. */
   line(type: EventType = this.type): Buffer {
-    return this.framed(type).line;
+    return this.delivery(type).line();
   }
   /** What a watcher receives for this event as `type`: one object shared by every watcher. */
   delivery(type: EventType = this.type): WatchDelivery {
-    if (type === this.type) return (this._delivery ??= new EventDelivery(this, type));
+    if (type === this.type) return (this._delivery ??= new EventDelivery(this.object, type));
     const m = (this._otherDeliveries ??= new Map());
     let d = m.get(type);
-    if (!d) m.set(type, (d = new EventDelivery(this, type)));
+    if (!d) m.set(type, (d = new EventDelivery(this.object, type)));
     return d;
   }
   /** line(type) as an HTTP/1.1 chunk, built once per type. */
   chunk(type: EventType = this.type): Buffer {
-    return this.framed(type).chunk;
-  }
-  private framed(type: EventType): Framed {
-    const m = (this._framed ??= new Map());
-    let f = m.get(type);
-    if (!f) m.set(type, (f = frameEvent(type, this.object)));
-    return f;
+    return this.delivery(type).chunk();
   }
 }
 
-/** A watch delivery as methods on the prototype: no closures to allocate per event. */
+/**
+ * An event as one type, with its bytes built on first use and kept: one per event and type, shared by
+ * every watcher. Methods on the prototype rather than closures: nothing to allocate per event but this.
+ */
 class EventDelivery implements WatchDelivery {
-  readonly object: KubeObject;
-  readonly #event: ChangeEvent;
+  #framed: Framed | undefined;
   constructor(
-    event: ChangeEvent,
+    readonly object: KubeObject,
     readonly type: EventType,
-  ) {
-    this.#event = event;
-    this.object = event.object;
-  }
+  ) {}
   line(): Buffer {
-    return this.#event.line(this.type);
+    return (this.#framed ??= frameEvent(this.type, this.object)).line;
   }
   chunk(): Buffer {
-    return this.#event.chunk(this.type);
+    return (this.#framed ??= frameEvent(this.type, this.object)).chunk;
   }
 }
 
@@ -324,6 +315,9 @@ function rfc3339(ms: number): string {
 
 const SUFFIX_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
+/** Metadata only the server sets: a main-resource update keeps the stored values. */
+const SERVER_SET_METADATA = ['name', 'namespace', 'uid', 'creationTimestamp', 'generation', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const;
+
 export class Store {
   private rv = 0;
   private readonly resources = new Map<string, ResourceState>();
@@ -489,7 +483,7 @@ export class Store {
       obj.apiVersion = old.apiVersion;
       obj.kind = old.kind;
       const meta = (obj.metadata ??= {});
-      for (const k of ['name', 'namespace', 'uid', 'creationTimestamp', 'generation', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
+      for (const k of SERVER_SET_METADATA) {
         if (old.metadata[k] === undefined) delete meta[k];
         else (meta as Record<string, unknown>)[k] = old.metadata[k];
       }
