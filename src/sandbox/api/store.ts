@@ -463,14 +463,16 @@ export class Store {
 
   /** Applies an already-checked update of `old` (rv checks done by the caller). */
   private updateFrom(s: ResourceState, old: KubeObject, input: KubeObject, opts: WriteOptions, owned = false): KubeObject {
-    // `owned`: input is a private copy (modify's draft), so it need not be copied again.
-    const own = <T>(v: T): T => (owned ? v : cloneJson(v));
+    // `owned`: input is a private copy (modify's draft), so it need not be copied again. (Written out
+    // below rather than as a local helper: a closure per write shows in profiles of this path.)
     const def = s.def;
     let obj: KubeObject;
+    /** specChanged found a difference outside metadata/status (or in annotations): obj cannot equal old. */
+    let differs = false;
     if (opts.subresource === 'status') {
       obj = cloneJson(old) as KubeObject;
       if (input.status === undefined || input.status === null) delete obj.status;
-      else obj.status = dropNulls(own(input.status));
+      else obj.status = dropNulls(owned ? input.status : cloneJson(input.status));
       // kube-apiserver's Deployment status strategy resets only spec and labels: annotations written
       // through /status stick without a generation bump (the controller's revision annotation does this).
       if (def.key === 'deployments.apps' && input.metadata) {
@@ -479,7 +481,7 @@ export class Store {
         else delete obj.metadata.annotations;
       }
     } else {
-      obj = dropNulls(own(input)) as KubeObject;
+      obj = dropNulls(owned ? input : cloneJson(input)) as KubeObject;
       obj.apiVersion = old.apiVersion;
       obj.kind = old.kind;
       const meta = (obj.metadata ??= {});
@@ -494,10 +496,13 @@ export class Store {
       applyDefaults(def, obj, old);
       const causes = validateObject(def, obj, old);
       if (causes.length) throw invalid(def, old.metadata.name ?? '', causes);
-      if (specChanged(old, obj)) meta.generation = (old.metadata.generation ?? 1) + 1;
+      if (specChanged(old, obj)) {
+        meta.generation = (old.metadata.generation ?? 1) + 1;
+        differs = true;
+      }
     }
     obj.metadata.resourceVersion = old.metadata.resourceVersion;
-    if (deepEqual(obj, old)) return old;
+    if (!differs && deepEqual(obj, old)) return old;
     if (opts.dryRun) return deepFreeze(obj);
     // A terminating object whose last finalizer was just removed goes away now.
     if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers?.length)) {

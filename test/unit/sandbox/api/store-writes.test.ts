@@ -155,4 +155,24 @@ describe('sandbox store: what a write hands out', () => {
     assert.equal(seen.filter((x) => x.startsWith('second')).length, 1, 'a stopped watcher gets nothing');
     assert.equal(s.watcherCount(), 1);
   });
+  it('a write that changes nothing is no write, key order and undefined members included; any change is one', () => {
+    const s = fresh();
+    s.create('deployments.apps', deployment('web', { team: 'a' }));
+    const seen: string[] = [];
+    s.watch('deployments.apps', 'default', s.resourceVersion, undefined, (d) => seen.push(`${d.type}:${d.object.metadata.generation}`));
+    const before = s.get('deployments.apps', 'default', 'web');
+    const reordered = s.modify('deployments.apps', 'default', 'web', (d) => {
+      d.spec = { ...Object.fromEntries(Object.entries(d.spec as object).reverse()), paused: undefined };
+    });
+    assert.equal(reordered, before, 'the stored object, unchanged');
+    assert.deepEqual(seen, []);
+    const labelled = s.modify('deployments.apps', 'default', 'web', (d) => void (d.metadata.labels = { app: 'web', tier: 'x' }));
+    assert.equal(labelled.metadata.generation, 1, 'labels are metadata: no generation bump');
+    const annotated = s.modify('deployments.apps', 'default', 'web', (d) => void (d.metadata.annotations = { team: 'b' }));
+    assert.equal(annotated.metadata.generation, 2, 'annotations bump the generation');
+    const scaled = s.modify('deployments.apps', 'default', 'web', (d) => void ((d.spec as { replicas: number }).replicas = 7));
+    assert.equal(scaled.metadata.generation, 3);
+    assert.deepEqual(seen, ['MODIFIED:1', 'MODIFIED:2', 'MODIFIED:3']);
+    assert.equal(s.modify('deployments.apps', 'default', 'web', (d) => void ((d.spec as { replicas: number }).replicas = 7)), scaled, 'the same value again: no write');
+  });
 });
