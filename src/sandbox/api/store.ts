@@ -245,6 +245,9 @@ interface Entry {
 
 interface WatcherRec {
   ns: string | undefined;
+  /** sel.all, kept here: the fan-out of an event to hundreds of watchers then reads one object per
+   * watcher, not two (each a likely cache miss after the process was idle). */
+  all: boolean;
   sel: CompiledSelectors;
   onEvent: (d: WatchDelivery) => void;
   stopped: boolean;
@@ -632,7 +635,7 @@ export class Store {
     const s = this.state(resource);
     const sel = compileSelectors(selectors);
     const ns = s.def.namespaced && namespace ? namespace : undefined;
-    const rec: WatcherRec = { ns, sel, onEvent, stopped: false };
+    const rec: WatcherRec = { ns, all: sel.all, sel, onEvent, stopped: false };
     const from = fromResourceVersion ?? '';
     if (from === '' || from === '0') {
       const { items } = this.list(resource, ns, sel.all ? undefined : { labelSelector: sel.label, fieldSelector: sel.field });
@@ -820,7 +823,7 @@ export class Store {
   private deliver(w: WatcherRec, ev: ChangeEvent): void {
     const o = ev.object;
     if (w.ns !== undefined && o.metadata.namespace !== w.ns) return;
-    if (w.sel.all) {
+    if (w.all) {
       w.onEvent(ev.delivery());
       return;
     }

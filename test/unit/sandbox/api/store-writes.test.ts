@@ -175,4 +175,24 @@ describe('sandbox store: what a write hands out', () => {
     assert.deepEqual(seen, ['MODIFIED:1', 'MODIFIED:2', 'MODIFIED:3']);
     assert.equal(s.modify('deployments.apps', 'default', 'web', (d) => void ((d.spec as { replicas: number }).replicas = 7)), scaled, 'the same value again: no write');
   });
+  it('a namespaced watcher gets only its namespace, with or without a selector; a cluster-wide one gets all', () => {
+    const s = fresh();
+    s.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } });
+    s.create('deployments.apps', deployment('web'));
+    s.create('deployments.apps', { ...deployment('web'), metadata: { name: 'web', namespace: 'other', labels: { app: 'web' } } });
+    const rv = s.resourceVersion;
+    const seen: string[] = [];
+    const watch = (label: string, ns: string | undefined, labelSelector?: string) =>
+      s.watch('deployments.apps', ns, rv, labelSelector ? { labelSelector } : undefined, (d) => seen.push(`${label}:${d.type}:${d.object.metadata.namespace}`));
+    watch('default', 'default');
+    watch('other', 'other');
+    watch('all', undefined);
+    watch('default-app', 'default', 'app=web');
+    watch('other-app', 'other', 'app=web');
+    for (const ns of ['default', 'other']) s.modify('deployments.apps', ns, 'web', (d) => void ((d.spec as { replicas: number }).replicas = 9));
+    assert.deepEqual(seen, [
+      'default:MODIFIED:default', 'all:MODIFIED:default', 'default-app:MODIFIED:default',
+      'other:MODIFIED:other', 'all:MODIFIED:other', 'other-app:MODIFIED:other',
+    ]);
+  });
 });
