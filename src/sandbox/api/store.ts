@@ -263,10 +263,36 @@ interface ResourceState {
   /** Watches from resourceVersions < this value are 410 Expired. */
   oldestRv: number;
   watchers: Set<WatcherRec>;
-  /** `watchers` as an array, rebuilt after a watch starts or stops: events iterate this snapshot
-   * (a watcher started during a delivery gets the next event, not this one) without copying the set
-   * on every event. */
-  watcherList: WatcherRec[] | undefined;
+  fanout: Fanout;
+}
+
+/**
+ * The watchers in the order they started, as the arrays an event's fan-out walks (no copy of the set
+ * per event). `direct[i]` is the callback of a watcher that takes every event of the resource (all
+ * namespaces, no selector) until it stops: the fan-out calls it without reading the watcher record,
+ * one cache miss fewer per watcher when the process was idle. Watchers started during a fan-out are
+ * appended past its end (they get the next event, not this one); a stopped one loses its `direct`
+ * at once and its slot at the next event.
+ */
+interface Fanout {
+  recs: WatcherRec[];
+  direct: (((d: WatchDelivery) => void) | undefined)[];
+  /** Stopped watchers still in the arrays. */
+  stopped: number;
+}
+
+/** Drops stopped watchers from the fan-out arrays; only between fan-outs (none is walking them). */
+function compactFanout(f: Fanout): void {
+  let j = 0;
+  for (let i = 0; i < f.recs.length; i++) {
+    if (f.recs[i].stopped) continue;
+    f.recs[j] = f.recs[i];
+    f.direct[j] = f.direct[i];
+    j++;
+  }
+  f.recs.length = j;
+  f.direct.length = j;
+  f.stopped = 0;
 }
 
 const bytesCache = new WeakMap<object, Buffer>();
@@ -353,7 +379,7 @@ export class Store {
   private state(resource: string): ResourceState {
     let s = this.resources.get(resource);
     if (!s) {
-      s = { def: mustResource(resource), byNs: new Map(), history: [], historyStart: 0, oldestRv: 0, watchers: new Set(), watcherList: undefined };
+      s = { def: mustResource(resource), byNs: new Map(), history: [], historyStart: 0, oldestRv: 0, watchers: new Set(), fanout: { recs: [], direct: [], stopped: 0 } };
       this.resources.set(resource, s);
     }
     return s;
@@ -655,12 +681,16 @@ export class Store {
     }
     if (!rec.stopped) {
       s.watchers.add(rec);
-      s.watcherList = undefined;
+      s.fanout.recs.push(rec);
+      s.fanout.direct.push(rec.all && rec.ns === undefined ? onEvent : undefined);
     }
     return {
       stop: () => {
         rec.stopped = true;
-        if (s.watchers.delete(rec)) s.watcherList = undefined;
+        if (s.watchers.delete(rec)) {
+          s.fanout.direct[s.fanout.recs.indexOf(rec)] = undefined;
+          s.fanout.stopped++;
+        }
       },
     };
   }
@@ -811,8 +841,15 @@ export class Store {
       while (this.queue.length) {
         const e = this.queue.shift()!;
         const st = this.resources.get(e.resource)!;
-        const watchers = (st.watcherList ??= [...st.watchers]);
-        for (let i = 0; i < watchers.length; i++) if (!watchers[i].stopped) this.deliver(watchers[i], e);
+        const f = st.fanout;
+        if (f.stopped > 0) compactFanout(f);
+        // Watchers started by a callback in this loop are appended past n: they get the next event.
+        const n = f.recs.length;
+        for (let i = 0; i < n; i++) {
+          const direct = f.direct[i];
+          if (direct !== undefined) direct(e.delivery());
+          else if (!f.recs[i].stopped) this.deliver(f.recs[i], e);
+        }
         for (const l of [...this.listeners]) l(e);
       }
     } finally {

@@ -135,26 +135,30 @@ describe('sandbox store: what a write hands out', () => {
     assert.deepEqual(out.metadata.annotations, { keep: 'yes' });
   });
 
-  it('a watcher started during a delivery gets the next event, not the current one; one stopped during it gets nothing more', () => {
-    const s = fresh();
-    s.create('deployments.apps', deployment('web'));
-    const rv = s.resourceVersion;
-    const seen: string[] = [];
-    let second: ReturnType<Store['watch']> | undefined;
-    s.watch('deployments.apps', 'default', rv, undefined, (d) => {
-      seen.push(`first:${d.object.metadata.resourceVersion}`);
-      if (!second) second = s.watch('deployments.apps', 'default', s.resourceVersion, undefined, (e) => seen.push(`second:${e.object.metadata.resourceVersion}`));
-      else third.stop();
+  // Cluster-wide watchers without a selector take the fan-out's direct path, namespaced ones the general one.
+  for (const ns of ['default', undefined]) {
+    it(`a watcher started during a delivery gets the next event, not the current one; one stopped during it gets nothing more (namespace ${ns ?? 'all'})`, () => {
+      const s = fresh();
+      s.create('deployments.apps', deployment('web'));
+      const rv = s.resourceVersion;
+      const seen: string[] = [];
+      let second: ReturnType<Store['watch']> | undefined;
+      s.watch('deployments.apps', ns, rv, undefined, (d) => {
+        seen.push(`first:${d.object.metadata.resourceVersion}`);
+        if (!second) second = s.watch('deployments.apps', ns, s.resourceVersion, undefined, (e) => seen.push(`second:${e.object.metadata.resourceVersion}`));
+        else third.stop();
+      });
+      const third = s.watch('deployments.apps', ns, rv, undefined, (e) => seen.push(`third:${e.object.metadata.resourceVersion}`));
+      const a = s.modify('deployments.apps', 'default', 'web', (d) => void ((d.spec as { replicas: number }).replicas = 3)).metadata.resourceVersion;
+      const b = s.modify('deployments.apps', 'default', 'web', (d) => void ((d.spec as { replicas: number }).replicas = 4)).metadata.resourceVersion;
+      assert.deepEqual(seen, [`first:${a}`, `third:${a}`, `first:${b}`, `second:${b}`]);
+      second?.stop();
+      s.modify('deployments.apps', 'default', 'web', (d) => void ((d.spec as { replicas: number }).replicas = 5));
+      assert.equal(seen.filter((x) => x.startsWith('second')).length, 1, 'a stopped watcher gets nothing');
+      assert.equal(s.watcherCount(), 1);
     });
-    const third = s.watch('deployments.apps', 'default', rv, undefined, (e) => seen.push(`third:${e.object.metadata.resourceVersion}`));
-    const a = s.modify('deployments.apps', 'default', 'web', (d) => void ((d.spec as { replicas: number }).replicas = 3)).metadata.resourceVersion;
-    const b = s.modify('deployments.apps', 'default', 'web', (d) => void ((d.spec as { replicas: number }).replicas = 4)).metadata.resourceVersion;
-    assert.deepEqual(seen, [`first:${a}`, `third:${a}`, `first:${b}`, `second:${b}`]);
-    second?.stop();
-    s.modify('deployments.apps', 'default', 'web', (d) => void ((d.spec as { replicas: number }).replicas = 5));
-    assert.equal(seen.filter((x) => x.startsWith('second')).length, 1, 'a stopped watcher gets nothing');
-    assert.equal(s.watcherCount(), 1);
-  });
+  }
+
   it('a write that changes nothing is no write, key order and undefined members included; any change is one', () => {
     const s = fresh();
     s.create('deployments.apps', deployment('web', { team: 'a' }));
