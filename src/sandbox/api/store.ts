@@ -177,17 +177,25 @@ export function frameEvent(type: EventType, o: KubeObject): Framed {
   const lineLength = prefix.length + bodyLength + LINE_SUFFIX.length;
   const head = lineLength.toString(16);
   const chunk = Buffer.allocUnsafe(head.length + CRLF.length + lineLength + CRLF.length);
-  let at = chunk.write(head, 0, 'latin1');
-  at += CRLF.copy(chunk, at);
+  let at = 0;
+  for (let i = 0; i < head.length; i++) chunk[at++] = head.charCodeAt(i);
+  at = putBytes(chunk, at, CRLF);
   const lineStart = at;
-  at += prefix.copy(chunk, at);
+  at = putBytes(chunk, at, prefix);
   const bodyStart = at;
   at += cached === undefined ? chunk.write(json, at) : cached.copy(chunk, at);
   if (cached === undefined && Object.isFrozen(o)) bytesCache.set(o, chunk.subarray(bodyStart, at));
-  at += LINE_SUFFIX.copy(chunk, at);
+  at = putBytes(chunk, at, LINE_SUFFIX);
   const line = chunk.subarray(lineStart, at);
-  CRLF.copy(chunk, at);
+  putBytes(chunk, at, CRLF);
   return { chunk, line };
+}
+
+/** Copies a few framing bytes into `to` at `at`, returns the offset after them. A plain loop: for a
+ * handful of bytes, Buffer#copy and Buffer#write cost more in their call than in copying. */
+function putBytes(to: Buffer, at: number, bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; i++) to[at++] = bytes[i];
+  return at;
 }
 
 /** What a watcher receives: the event (for its shared bytes) and the type *for this watcher*. */
