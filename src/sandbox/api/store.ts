@@ -158,7 +158,7 @@ export function watchLine(type: EventType, o: KubeObject): Buffer {
 }
 
 /** A watch line framed as an HTTP/1.1 chunk, and the line itself (a view into the chunk). */
-export interface Framed {
+interface Framed {
   chunk: Buffer;
   line: Buffer;
 }
@@ -169,7 +169,7 @@ export interface Framed {
  * line, then concatenating the chunk (three allocations and two extra copies on every commit). A
  * frozen object's bytes are cached as a view into the chunk, so LIST and other types reuse them.
  */
-export function frameEvent(type: EventType, o: KubeObject): Framed {
+function frameEvent(type: EventType, o: KubeObject): Framed {
   const prefix = LINE_PREFIX[type];
   const cached = bytesCache.get(o);
   const json = cached === undefined ? JSON.stringify(o) : '';

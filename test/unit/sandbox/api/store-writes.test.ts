@@ -1,6 +1,6 @@
 // What the store's write path hands out: the bytes watchers and LISTs send, the frozen objects, and
 // which watchers see an event. Kept apart from store.test.ts: these pin the outputs the write path's
-// shortcuts (one buffer per event, a cached watcher list) must keep identical.
+// shortcuts (one buffer per event, the fan-out arrays of watchers) must keep identical.
 import assert from 'node:assert/strict';
 import { Store, objectBytes, objectJson, watchLine, httpChunk, type KubeObject, type WatchDelivery } from '../../../../src/sandbox/api/index';
 
