@@ -287,8 +287,25 @@ export async function openLeanH2Watches(base: string, path: string, count: numbe
 async function openConnection(url: URL, scheme: 'http' | 'https', path: string, wanted: number, onLine: (line: string, watch: number) => void, ca?: string) {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || (scheme === 'https' ? 443 : 80));
+  // Reads land in one reused buffer (the reader copies what it keeps), as in the HTTP/1.1 reader: a fresh
+  // buffer per read is external memory V8 answers with full collections, whose pauses hit deliveries.
+  let reader: H2Reader | undefined;
+  let fail: (message: string) => void = () => {};
+  const onread = {
+    buffer: Buffer.allocUnsafe(1 << 18),
+    callback: (n: number, buf: Uint8Array) => {
+      try {
+        reader?.push(Buffer.from(buf.buffer, buf.byteOffset, n));
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      return true;
+    },
+  };
   const socket: net.Socket =
-    scheme === 'https' ? tls.connect({ host, port, ca, ALPNProtocols: ['h2'], servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+    scheme === 'https'
+      ? tls.connect({ host, port, ca, ALPNProtocols: ['h2'], servername: net.isIP(host) ? undefined : host, onread } as tls.ConnectionOptions)
+      : net.connect({ host, port, onread });
   socket.setNoDelay(true);
   return new Promise<{ close(): void; watches: LeanWatch[] }>((resolve, reject) => {
     let settled = false;
@@ -297,7 +314,7 @@ async function openConnection(url: URL, scheme: 'http' | 'https', path: string, 
       closing = true;
       socket.destroy();
     };
-    const fail = (message: string) => {
+    fail = (message: string) => {
       if (closing) return;
       if (!settled) {
         settled = true;
@@ -306,17 +323,17 @@ async function openConnection(url: URL, scheme: 'http' | 'https', path: string, 
         reject(new Error(`lean HTTP/2 watch ${url.host}${path}: ${message}`));
       } else console.error(`lean HTTP/2 watch: ${message}`);
     };
-    const reader = new H2Reader(
+    const r = new H2Reader(
       (b) => socket.write(b),
       () => {
-        const n = Math.min(wanted, reader.maxConcurrentStreams ?? wanted);
+        const n = Math.min(wanted, r.maxConcurrentStreams ?? wanted);
         const watches: LeanWatch[] = [];
         let ok = 0;
         const block = getRequestBlock(path, url.host, scheme);
         for (let k = 0; k < n; k++) {
           const id = 1 + 2 * k;
           const w: LeanWatch = { received: 0, close: () => socket.write(frame(RST_STREAM, 0, id, Buffer.from([0, 0, 0, 8]))) };
-          reader.streams.set(id, {
+          r.streams.set(id, {
             id,
             carry: undefined,
             unacked: 0,
@@ -340,18 +357,12 @@ async function openConnection(url: URL, scheme: 'http' | 'https', path: string, 
       },
       fail,
     );
+    reader = r;
     const start = () => {
       if (scheme === 'https' && (socket as tls.TLSSocket).alpnProtocol !== 'h2') return fail(`the server did not negotiate h2 (ALPN: ${(socket as tls.TLSSocket).alpnProtocol})`);
       socket.write(clientPreface());
     };
     socket.once(scheme === 'https' ? 'secureConnect' : 'connect', start);
-    socket.on('data', (b: Buffer) => {
-      try {
-        reader.push(b);
-      } catch (e) {
-        fail((e as Error).message);
-      }
-    });
     socket.on('error', (e) => fail(e.message));
     socket.on('close', () => fail('connection closed'));
   });

@@ -47,17 +47,20 @@ const gc = vm.runInNewContext('gc') as () => void;
 /** Milliseconds on a clock both processes share: each process's origin is a wall-clock reading. */
 const clock = () => performance.timeOrigin + performance.now();
 
-/** GC pauses of this process on the shared clock ([start, end] ms), recorded from now on. */
-function recordGcPauses(): [number, number][] {
-  const pauses: [number, number][] = [];
+/** A GC pause on the shared clock: start and end (ms), and its kind (perf_hooks' NODE_PERFORMANCE_GC_*: 1 minor, 4 major, 8 incremental, 16 weak callbacks). */
+type GcPause = [number, number, number];
+
+/** GC pauses of this process, recorded from now on. */
+function recordGcPauses(): GcPause[] {
+  const pauses: GcPause[] = [];
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) pauses.push([performance.timeOrigin + e.startTime, performance.timeOrigin + e.startTime + e.duration]);
+    for (const e of list.getEntries()) pauses.push([performance.timeOrigin + e.startTime, performance.timeOrigin + e.startTime + e.duration, (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0]);
   }).observe({ entryTypes: ['gc'] });
   return pauses;
 }
 
 /** Whether a delivery (commit at c, parsed at p) overlapped one of the sorted pauses. */
-function overlapsPause(pauses: [number, number][], c: number, p: number): boolean {
+function overlapsPause(pauses: GcPause[], c: number, p: number): boolean {
   // Binary search for the first pause ending after the commit.
   let lo = 0;
   let hi = pauses.length;
@@ -177,7 +180,7 @@ interface ServerResults {
   peaks: [string, number][];
   /** CPU time used by the server in each finished phase. */
   cpu: [string, NodeJS.CpuUsage][];
-  gcPauses: [number, number][];
+  gcPauses: GcPause[];
 }
 
 async function serverMain(): Promise<void> {
@@ -752,7 +755,10 @@ export async function run(): Promise<BenchResult[]> {
       if (cmd === 'change') await server.call({ cmd: 'watchers', atLeast: WATCHERS });
       for (let k = 0; k < WARMUP; k++) await deliverOne(warmupFirst + k, true, cmd);
       const from = got;
-      const floor: number[] = [];
+      // Preallocated: the harness's own bookkeeping should not make garbage (a growing array of 200,000
+      // numbers reallocated its backing store again and again, and the collector's pauses hit deliveries).
+      const floor = new Float64Array(CHANGES * WATCHERS);
+      let floorAt = 0;
       const floorCpu = { user: 0, system: 0 };
       let floorMs = 0;
       const t0 = performance.now();
@@ -764,7 +770,7 @@ export async function run(): Promise<BenchResult[]> {
         const line = `{"type":"MODIFIED","object":${JSON.stringify(lastObject)}}\n`;
         for (let w = 0; w < WATCHERS; w++) {
           JSON.parse(line);
-          floor.push(performance.now() - f0);
+          floor[floorAt++] = performance.now() - f0;
         }
         floorMs += performance.now() - f0;
         const fc = process.cpuUsage(fc0);
