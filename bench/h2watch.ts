@@ -36,6 +36,7 @@ export const STREAM_WINDOW = 4 << 20;
 export const CONNECTION_WINDOW = 1 << 30;
 const DEFAULT_WINDOW = 65_535;
 
+
 /** :status values HPACK's static table holds (RFC 7541 Appendix A, indexes 8–14). */
 const STATIC_STATUS: Record<number, number> = { 8: 200, 9: 204, 10: 206, 11: 304, 12: 400, 13: 404, 14: 500 };
 

@@ -13,6 +13,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { ServingCertificate } from './tls';
 
 /** The first bytes of every HTTP/2 connection (RFC 9113 §3.4). */
@@ -23,6 +24,8 @@ export const H2_MAX_STREAMS = 100;
 const H2_STREAM_WINDOW = 256 * 1024;
 /** A connection that sends nothing at all for this long is closed (a port scanner, a stuck client). */
 const FIRST_BYTES_TIMEOUT_MS = 60_000;
+/** TLS 1.3 suites in Go's order on a machine with AES instructions (kube-apiserver's crypto/tls). */
+export const GO_TLS13_SUITES = 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384';
 
 export type Protocol = 'http/1.1' | 'h2c';
 
@@ -72,7 +75,10 @@ export function createTransport(handle: RequestHandler, opts: { keepAliveTimeout
 
   if (opts.tls) {
     // ALPN offers h2 and http/1.1; the secure server hands HTTP/1.1 requests to the same handler.
-    const secure = http2.createSecureServer({ key: opts.tls.key, cert: opts.tls.cert, allowHTTP1: true, settings }, h2handle);
+    // Node's HTTP/2 server picks the cipher by its own order, which starts with AES-256-GCM; kube-apiserver
+    // (Go's crypto/tls) picks AES-128-GCM first on machines with AES instructions. The same order here.
+    const ciphers = `${GO_TLS13_SUITES}:${tls.DEFAULT_CIPHERS.split(':').filter((c) => !GO_TLS13_SUITES.includes(c)).join(':')}`;
+    const secure = http2.createSecureServer({ key: opts.tls.key, cert: opts.tls.cert, allowHTTP1: true, settings, ciphers }, h2handle);
     // Its HTTP/1.1 connections keep idle sockets as long as the plain server's do.
     (secure as unknown as { keepAliveTimeout: number }).keepAliveTimeout = opts.keepAliveTimeout;
     watchSessions(secure);

@@ -107,6 +107,8 @@ describe('sandbox with TLS', function () {
         session.once('error', reject);
       });
       assert.equal(session.alpnProtocol, 'h2');
+      // As kube-apiserver (Go's crypto/tls) chooses, whatever order Node's client offers.
+      assert.equal((session.socket as unknown as { getCipher(): { name: string } }).getCipher().name, 'TLS_AES_128_GCM_SHA256');
       const stream = session.request({ ':path': '/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=0' });
       let text = '';
       stream.setEncoding('utf8');
