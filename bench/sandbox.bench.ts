@@ -3,14 +3,18 @@
 // - 5,000 Deployments and 15,000 Pods in 50 namespaces, written straight into the store (no
 //   controllers): LIST latency (all namespaces, one namespace) next to the floor of JSON-serialising
 //   and parsing the same items, and the memory of both processes.
-// - 200 concurrent watches (cluster-wide, on Deployments) receiving 1,000 changes, one change at a time:
-//   per-delivery latency from the store commit (stamped in the server process just before the write)
-//   to the event parsed at each watcher (stamped in this process), p50/p99, on the clock both processes
-//   share (performance.timeOrigin + performance.now()), next to the floor measured in the same run:
-//   serialise the same object once and parse it 200 times.
+// - 200 concurrent watches (cluster-wide, on Deployments) receiving 1,000 changes, one change at a time,
+//   after 100 warm-up changes: per-delivery latency from the store commit (stamped in the server process
+//   just before the write) to the event parsed at each watcher (stamped in this process), p50/p99, on the
+//   clock both processes share (performance.timeOrigin + performance.now()), next to the floor of each
+//   change measured right after its deliveries: serialise the same object once and parse it 200 times.
+//   Transports: HTTP/1.1 with one connection per watch, HTTP/2 over TLS and HTTP/2 cleartext (2
+//   connections of 100 streams, the lean reader of h2watch.ts); then, for comparison, HTTP/2 over TLS
+//   read by Node's http2 client, and the HTTP/1.1 clients reading a bare writer (no API server).
 // - The same 1,000 changes committed in one tick (a burst), until every watcher has parsed them all.
-//   npx tsx bench/sandbox.bench.ts   (KD_BENCH_WATCHERS, KD_BENCH_CHANGES, KD_BENCH_LIST_RUNS shrink it;
-//   KD_BENCH_SERVER_NODE_ARGS='--cpu-prof' profiles the server process)
+//   npx tsx bench/sandbox.bench.ts   (KD_BENCH_WATCHERS, KD_BENCH_CHANGES, KD_BENCH_WARMUP and
+//   KD_BENCH_LIST_RUNS shrink it; KD_BENCH_SERVER_NODE_ARGS='--cpu-prof' profiles the server process;
+//   KD_BENCH_DUMP=file writes every delivery and GC pause for looking into the tail)
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
