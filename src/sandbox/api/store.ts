@@ -270,36 +270,23 @@ interface ResourceState {
   historyStart: number;
   /** Watches from resourceVersions < this value are 410 Expired. */
   oldestRv: number;
-  watchers: Set<WatcherRec>;
   fanout: Fanout;
 }
 
 /**
- * The watchers in the order they started, as the arrays an event's fan-out walks (no copy of the set
- * per event). `direct[i]` is the callback of a watcher that takes every event of the resource (all
- * namespaces, no selector) until it stops: the fan-out calls it without reading the watcher record,
- * one cache miss fewer per watcher when the process was idle. Watchers started during a fan-out are
- * appended past its end (they get the next event, not this one); a stopped one loses its `direct`
- * at once and its slot at the next event.
+ * The watchers in the order they started: the array an event's fan-out walks (no copy per event).
+ * Watchers started during a fan-out are appended past its end (they get the next event, not this one);
+ * a stopped one is skipped at once and its slot dropped before the next event.
  */
 interface Fanout {
   recs: WatcherRec[];
-  direct: (((d: WatchDelivery) => void) | undefined)[];
-  /** Stopped watchers still in the arrays. */
+  /** Stopped watchers still in `recs`. */
   stopped: number;
 }
 
-/** Drops stopped watchers from the fan-out arrays; only between fan-outs (none is walking them). */
+/** Drops stopped watchers from the fan-out array; only between fan-outs (none is walking it). */
 function compactFanout(f: Fanout): void {
-  let j = 0;
-  for (let i = 0; i < f.recs.length; i++) {
-    if (f.recs[i].stopped) continue;
-    f.recs[j] = f.recs[i];
-    f.direct[j] = f.direct[i];
-    j++;
-  }
-  f.recs.length = j;
-  f.direct.length = j;
+  f.recs = f.recs.filter((w) => !w.stopped);
   f.stopped = 0;
 }
 
@@ -387,7 +374,7 @@ export class Store {
   private state(resource: string): ResourceState {
     let s = this.resources.get(resource);
     if (!s) {
-      s = { def: mustResource(resource), byNs: new Map(), history: [], historyStart: 0, oldestRv: 0, watchers: new Set(), fanout: { recs: [], direct: [], stopped: 0 } };
+      s = { def: mustResource(resource), byNs: new Map(), history: [], historyStart: 0, oldestRv: 0, fanout: { recs: [], stopped: 0 } };
       this.resources.set(resource, s);
     }
     return s;
@@ -675,7 +662,7 @@ export class Store {
       const { items } = this.list(resource, ns, sel.all ? undefined : { labelSelector: sel.label, fieldSelector: sel.field });
       for (const o of items) {
         if (rec.stopped) break;
-        onEvent({ type: 'ADDED', object: o, line: () => watchLine('ADDED', o), chunk: () => frameEvent('ADDED', o).chunk });
+        onEvent(new EventDelivery(o, 'ADDED'));
       }
     } else {
       const n = Number(from);
@@ -687,18 +674,14 @@ export class Store {
         if (ev.resourceVersion > n) this.deliver(rec, ev);
       }
     }
-    if (!rec.stopped) {
-      s.watchers.add(rec);
-      s.fanout.recs.push(rec);
-      s.fanout.direct.push(rec.all && rec.ns === undefined ? onEvent : undefined);
-    }
+    // A watcher stopped by one of its initial events never joins the fan-out.
+    const registered = !rec.stopped;
+    if (registered) s.fanout.recs.push(rec);
     return {
       stop: () => {
+        if (rec.stopped) return;
         rec.stopped = true;
-        if (s.watchers.delete(rec)) {
-          s.fanout.direct[s.fanout.recs.indexOf(rec)] = undefined;
-          s.fanout.stopped++;
-        }
+        if (registered) s.fanout.stopped++;
       },
     };
   }
@@ -712,7 +695,7 @@ export class Store {
   /** Number of live watchers (all resources); for tests and the admin endpoint. */
   watcherCount(): number {
     let n = 0;
-    for (const s of this.resources.values()) n += s.watchers.size;
+    for (const s of this.resources.values()) n += s.fanout.recs.length - s.fanout.stopped;
     return n;
   }
 
@@ -852,12 +835,9 @@ export class Store {
         const f = st.fanout;
         if (f.stopped > 0) compactFanout(f);
         // Watchers started by a callback in this loop are appended past n: they get the next event.
-        const n = f.recs.length;
-        for (let i = 0; i < n; i++) {
-          const direct = f.direct[i];
-          if (direct !== undefined) direct(e.delivery());
-          else if (!f.recs[i].stopped) this.deliver(f.recs[i], e);
-        }
+        const recs = f.recs;
+        const n = recs.length;
+        for (let i = 0; i < n; i++) if (!recs[i].stopped) this.deliver(recs[i], e);
         for (const l of [...this.listeners]) l(e);
       }
     } finally {
@@ -884,7 +864,7 @@ export class Store {
       // Left the selector: kube-apiserver sends the previous state stamped with the new version.
       const gone = cloneJson(ev.oldObject!) as KubeObject;
       gone.metadata.resourceVersion = String(ev.resourceVersion);
-      w.onEvent({ type: 'DELETED', object: gone, line: () => watchLine('DELETED', gone), chunk: () => frameEvent('DELETED', gone).chunk });
+      w.onEvent(new EventDelivery(gone, 'DELETED'));
     }
   }
 }
