@@ -197,64 +197,88 @@ const COMMA = Buffer.from(',');
 /** Bytes queued for one watch stream beyond which the watcher is considered gone. */
 const MAX_WATCH_BACKLOG = 64 * 1024 * 1024;
 
-/** One watch stream's socket and the pre-framed chunks it has been handed in the current tick. */
+/**
+ * One watch stream as the watch writer sees it: what it has been handed and not yet written, and how
+ * to write that (to the raw socket of an HTTP/1.1 response, or through an HTTP/2 stream).
+ */
 interface WatchOutput {
-  socket: Socket;
-  chunks: Buffer[];
-  /** Called when the socket's backlog says the client stopped reading. */
-  onBacklog(): void;
+  pending: (string | Buffer)[];
+  send(items: (string | Buffer)[]): void;
 }
 
 /**
- * Writes watch events at the end of the tick in which they were committed, for every watch in one pass.
- * A commit hands each watcher its event with an array push (no per-watcher cork, timer or closure), so
- * the first socket write starts right after the commit; a burst of commits in one tick leaves as one
- * writev per watcher. Every write of a raw watch stream goes through here, so order is kept.
+ * An HTTP/1.1 watch written straight to its socket as pre-framed chunks (the bytes res.write would
+ * produce, without per-watcher framing work): one write for one event, one corked writev for several.
  */
-class TickWriter {
+function socketOutput(socket: Socket, onBacklog: () => void): WatchOutput {
+  return {
+    pending: [],
+    send(items) {
+      if (socket.destroyed) return;
+      if (items.length === 1) socket.write(items[0]);
+      else {
+        socket.cork();
+        for (const c of items) socket.write(c);
+        socket.uncork();
+      }
+      // A watcher that stopped reading is dropped (as kube-apiserver does) rather than buffered forever.
+      if (socket.writableLength > MAX_WATCH_BACKLOG) onBacklog();
+    },
+  };
+}
+
+/** An HTTP/2 watch, written through its response; `stream` because the compatibility response has no `destroyed`. */
+function streamOutput(res: http.ServerResponse, stream: { destroyed: boolean }, onBacklog: () => void): WatchOutput {
+  return {
+    pending: [],
+    send(items) {
+      if (stream.destroyed) return;
+      for (const l of items) res.write(l);
+      if (res.writableLength > MAX_WATCH_BACKLOG) onBacklog();
+    },
+  };
+}
+
+/**
+ * Writes watch events after the tick in which they were committed. A commit hands each watcher its event
+ * with an array push (no per-watcher cork, timer or closure); right after the tick the writer writes the
+ * waiting watchers, `slice` of them per turn of the event loop, so a burst of commits in one tick leaves
+ * as one write per watcher. Every write of a watch stream goes through its writer, so order is kept.
+ *
+ * HTTP/1.1 sockets write at once, so one pass serves them all. Node's HTTP/2 session sends what its streams
+ * were given only in a native immediate, after the JavaScript that wrote them returns: writing all 200
+ * streams of a commit in one pass held every frame back until the last stream was written. A slice per
+ * turn puts the first frames on the wire while later streams are still being written, as
+ * kube-apiserver's per-connection writer sends frames as they are ready.
+ */
+class WatchWriter {
   private queued: WatchOutput[] = [];
   private scheduled = false;
 
-  push(out: WatchOutput, chunk: Buffer): void {
-    if (out.chunks.push(chunk) === 1) this.queued.push(out);
+  constructor(private readonly slice: number) {}
+
+  push(out: WatchOutput, item: string | Buffer): void {
+    if (out.pending.push(item) === 1) this.queued.push(out);
     if (!this.scheduled) {
       this.scheduled = true;
-      process.nextTick(() => this.flush());
+      process.nextTick(() => this.run());
     }
   }
 
-  /** Writes what is pending (all watchers, or one that is about to end). */
-  flush(only?: WatchOutput): void {
-    if (only) return TickWriter.write(only);
-    this.scheduled = false;
-    const queued = this.queued;
-    this.queued = [];
-    for (const out of queued) TickWriter.write(out);
+  /** Writes what one stream has pending (before it ends, or in its turn). */
+  flush(out: WatchOutput): void {
+    const items = out.pending;
+    if (!items.length) return;
+    out.pending = [];
+    out.send(items);
   }
 
-  private static write(out: WatchOutput): void {
-    const { socket, chunks } = out;
-    if (!chunks.length) return;
-    out.chunks = [];
-    if (socket.destroyed) return;
-    if (chunks.length === 1) socket.write(chunks[0]);
-    else {
-      socket.cork();
-      for (const c of chunks) socket.write(c);
-      socket.uncork();
-    }
-    // A watcher that stopped reading is dropped (as kube-apiserver does) rather than buffered forever.
-    if (socket.writableLength > MAX_WATCH_BACKLOG) out.onBacklog();
+  private run(): void {
+    const turn = this.queued.splice(0, this.slice);
+    for (const out of turn) this.flush(out);
+    if (this.queued.length) setImmediate(() => this.run());
+    else this.scheduled = false;
   }
-}
-
-/** One HTTP/2 watch stream and the lines it has been handed but not yet written. */
-interface StreamOutput {
-  res: http.ServerResponse;
-  /** The response's HTTP/2 stream: the compatibility response has no `destroyed` of its own. */
-  stream: { destroyed: boolean };
-  lines: (string | Buffer)[];
-  onBacklog(): void;
 }
 
 /**
@@ -262,49 +286,6 @@ interface StreamOutput {
  * frames leave early, large enough that each turn's frames fill a few TLS records and socket writes.
  */
 const H2_WRITE_SLICE = 25;
-
-/**
- * Writes HTTP/2 watch events a slice of streams at a time, yielding to the event loop between slices.
- * Node's HTTP/2 session sends what its streams were given in a native immediate, after the JavaScript
- * that wrote them returns: writing all of a commit's streams in one go holds every frame back until the
- * last stream is written (with 200 watchers, the first watcher's event waited for the 200th's). A slice
- * at a time, the first frames are on the wire while later streams are still being written, as
- * kube-apiserver's per-connection writer sends frames as they are ready. Every write of an HTTP/2 watch
- * stream goes through here, so its order is kept.
- */
-class SlicedWriter {
-  private queued: StreamOutput[] = [];
-  private scheduled = false;
-
-  push(out: StreamOutput, line: string | Buffer): void {
-    if (out.lines.push(line) === 1) this.queued.push(out);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      process.nextTick(() => this.run());
-    }
-  }
-
-  /** Writes what one stream has pending (before it ends). */
-  flush(out: StreamOutput): void {
-    SlicedWriter.write(out);
-  }
-
-  private run(): void {
-    const slice = this.queued.splice(0, H2_WRITE_SLICE);
-    for (const out of slice) SlicedWriter.write(out);
-    if (this.queued.length) setImmediate(() => this.run());
-    else this.scheduled = false;
-  }
-
-  private static write(out: StreamOutput): void {
-    const { res, lines } = out;
-    if (!lines.length) return;
-    out.lines = [];
-    if (out.stream.destroyed) return;
-    for (const l of lines) res.write(l);
-    if (res.writableLength > MAX_WATCH_BACKLOG) out.onBacklog();
-  }
-}
 
 /**
  * Headers of a streamed response (watch, followed logs). HTTP/1.1 frames it in chunks; HTTP/2 frames every
@@ -380,8 +361,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const random = opts.random ?? Math.random;
   const bookmarkMs = opts.bookmarkIntervalMs ?? 10_000;
   const watches = new Set<http.ServerResponse>();
-  const tickWriter = new TickWriter();
-  const slicedWriter = new SlicedWriter();
+  const socketWriter = new WatchWriter(Infinity);
+  const streamWriter = new WatchWriter(H2_WRITE_SLICE);
   let transport: Transport | undefined;
   const byHttpVersion = new Map<string, number>();
   let baseUrl: string | undefined;
@@ -471,12 +452,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const sock = res.socket;
     // Events go out as soon as they are committed: no Nagle delay on a stream of small writes.
     sock?.setNoDelay(true);
-    // Raw mode: the stream's chunks are framed here and written to the socket by the tick writer (the
-    // same bytes res.write would produce, without per-watcher framing work); otherwise res.write.
-    const raw: WatchOutput | undefined =
-      sock && (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true ? { socket: sock, chunks: [], onBacklog: () => end() } : undefined;
+    // Raw mode (HTTP/1.1 chunked): the stream's chunks are framed here and written to the socket by the
+    // socket writer. HTTP/2: lines through the stream writer. Otherwise (HTTP/1.0) plain res.write.
+    const raw = sock && (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true ? sock : undefined;
     const h2stream = req.httpVersionMajor >= 2 ? (res as unknown as { stream?: { destroyed: boolean } }).stream : undefined;
-    const h2: StreamOutput | undefined = !raw && h2stream ? { res, stream: h2stream, lines: [], onBacklog: () => end() } : undefined;
+    const out = raw ? socketOutput(raw, () => end()) : h2stream ? streamOutput(res, h2stream, () => end()) : undefined;
+    const writer = raw ? socketWriter : streamWriter;
     let events = 0;
     let firstTable = true;
     let watcher: Watcher | undefined;
@@ -488,19 +469,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       watcher?.stop();
       for (const tm of timers) clearTimeout(tm);
       watches.delete(res);
-      // What this tick queued goes out before the terminating chunk.
-      if (raw) tickWriter.flush(raw);
-      if (h2) slicedWriter.flush(h2);
+      // What is queued goes out before the terminating chunk.
+      if (out) writer.flush(out);
       res.end();
     };
-    /** One line of this stream (a string is framed here; a Buffer chunk is already framed). */
-    const send = (line: string) => (raw ? tickWriter.push(raw, httpChunk(Buffer.from(line))) : write(line));
-    /** Writes through the response (HTTP/2, or HTTP/1.1 without chunked framing); drops a watcher that stopped reading. */
+    /** Bytes of this stream, in order with its other writes (in raw mode, an already framed chunk); drops a watcher that stopped reading. */
     const write = (data: string | Buffer) => {
-      if (h2) return slicedWriter.push(h2, data);
+      if (out) return writer.push(out, data);
       res.write(data);
       if (res.writableLength > MAX_WATCH_BACKLOG) end();
     };
+    /** One line of this stream (framed here in raw mode). */
+    const send = (line: string) => write(raw ? httpChunk(Buffer.from(line)) : line);
     watches.add(res);
     res.on('close', end);
     const expiredLine = (msg: string) =>
@@ -520,9 +500,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           firstTable = false;
           send(`{"type":"${d.type}","object":${JSON.stringify(obj)}}\n`);
         } else if (preferred) {
-          // The hot path: the event's pre-framed chunk, built once and shared by every watcher.
-          if (raw) tickWriter.push(raw, d.chunk());
-          else write(d.line());
+          // The hot path: the event's bytes (pre-framed for raw mode), built once and shared by every watcher.
+          write(raw ? d.chunk() : d.line());
         } else send(`{"type":"${d.type}","object":${outJson(t.def, t.version, d.object)}}\n`);
         events++;
         if (faults.watchCutAfterEvents > 0 && events >= faults.watchCutAfterEvents) end();
