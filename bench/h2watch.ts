@@ -9,6 +9,7 @@
 // clients are as lean as the protocol allows — as the HTTP/1.1 reader (WatchDecoder) already is.
 import net from 'node:net';
 import tls from 'node:tls';
+import { LineSplitter } from '../src/kube/http';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const FRAME_HEADER = 9;
@@ -102,17 +103,20 @@ export function statusOf(block: Buffer): number | undefined {
   return STATIC_STATUS[block[i] & 0x7f];
 }
 
-/** One watch stream as the connection sees it. */
-interface StreamState {
-  id: number;
-  /** Bytes of a line that spans DATA frames. */
-  carry: Buffer | undefined;
-  /** DATA bytes consumed since the last stream WINDOW_UPDATE. */
-  unacked: number;
-  received: number;
+/** What a watch stream reports: its response status, each line of its body, and its end. */
+export interface StreamHandlers {
   onHeaders(status: number | undefined): void;
   onLine(line: string): void;
   onEnd(reason: string): void;
+}
+
+/** One watch stream as the connection sees it. */
+interface StreamState extends StreamHandlers {
+  id: number;
+  /** Its body's newline-delimited lines (a line may span DATA frames). */
+  lines: LineSplitter;
+  /** DATA bytes consumed since the last stream WINDOW_UPDATE. */
+  unacked: number;
 }
 
 /**
@@ -124,7 +128,7 @@ export class H2Reader {
   private carry: Buffer | undefined;
   private prefaceSeen = false;
   private connectionUnacked = 0;
-  readonly streams = new Map<number, StreamState>();
+  private readonly streams = new Map<number, StreamState>();
   /** The server's SETTINGS_MAX_CONCURRENT_STREAMS, once its first SETTINGS frame arrived. */
   maxConcurrentStreams: number | undefined;
 
@@ -133,6 +137,11 @@ export class H2Reader {
     private readonly onSettings: () => void,
     private readonly onConnectionError: (message: string) => void,
   ) {}
+
+  /** Follows stream `id` (its request is the caller's to send). */
+  open(id: number, handlers: StreamHandlers): void {
+    this.streams.set(id, { id, lines: new LineSplitter(), unacked: 0, ...handlers });
+  }
 
   push(input: Buffer): void {
     const buf = this.carry ? Buffer.concat([this.carry, input]) : input;
@@ -197,18 +206,7 @@ export class H2Reader {
     const s = this.streams.get(streamId);
     if (!s) return;
     const [from, to] = unpadded(flags, buf, start, end);
-    let lineStart = from;
-    for (let nl = buf.indexOf(10, lineStart); nl >= 0 && nl < to; nl = buf.indexOf(10, lineStart)) {
-      let text: string;
-      if (s.carry) {
-        text = Buffer.concat([s.carry, buf.subarray(lineStart, nl)]).toString('utf8');
-        s.carry = undefined;
-      } else text = buf.toString('utf8', lineStart, nl);
-      lineStart = nl + 1;
-      s.received++;
-      s.onLine(text);
-    }
-    if (lineStart < to) s.carry = s.carry ? Buffer.concat([s.carry, buf.subarray(lineStart, to)]) : Buffer.from(buf.subarray(lineStart, to));
+    s.lines.push(buf.subarray(from, to), s.onLine);
     if (flags & END_STREAM) this.endStream(s, 'the server ended the stream');
   }
 
@@ -334,11 +332,7 @@ async function openConnection(url: URL, scheme: 'http' | 'https', path: string, 
         for (let k = 0; k < n; k++) {
           const id = 1 + 2 * k;
           const w: LeanWatch = { received: 0, close: () => socket.write(frame(RST_STREAM, 0, id, Buffer.from([0, 0, 0, 8]))) };
-          r.streams.set(id, {
-            id,
-            carry: undefined,
-            unacked: 0,
-            received: 0,
+          r.open(id, {
             onHeaders: (status) => {
               if (status !== 200) return fail(`stream ${id}: HTTP ${status ?? '(status not in the static table)'}`);
               if (++ok === n && !settled) {

@@ -29,6 +29,7 @@ import { Store, createApiServer, httpChunk, type KubeObject } from '../src/sandb
 import { servingCertificate } from '../src/sandbox/api/tls';
 
 export type { BenchResult } from './types';
+import { LineSplitter } from '../src/kube/http';
 import { openLeanH2Watches } from './h2watch';
 import { runStandalone, type BenchResult } from './types';
 
@@ -487,7 +488,7 @@ export class WatchDecoder {
   private headersDone = false;
   private state: 'size' | 'data' | 'crlf' | 'done' = 'size';
   private remaining = 0;
-  private lineParts: Buffer[] = [];
+  private readonly lines = new LineSplitter();
 
   constructor(
     private readonly onHead: (statusLine: string) => void,
@@ -537,18 +538,7 @@ export class WatchDecoder {
         }
       } else if (this.state === 'data') {
         const end = Math.min(buf.length, pos + this.remaining);
-        let start = pos;
-        for (let nl = buf.indexOf(LF, start); nl >= 0 && nl < end; nl = buf.indexOf(LF, start)) {
-          let text: string;
-          if (this.lineParts.length) {
-            this.lineParts.push(buf.subarray(start, nl));
-            text = Buffer.concat(this.lineParts).toString('utf8');
-            this.lineParts = [];
-          } else text = buf.toString('utf8', start, nl);
-          start = nl + 1;
-          this.onLine(text);
-        }
-        if (start < end) this.lineParts.push(Buffer.from(buf.subarray(start, end)));
+        this.lines.push(buf.subarray(pos, end), this.onLine);
         this.remaining -= end - pos;
         pos = end;
         if (this.remaining === 0) this.state = 'crlf';
@@ -646,19 +636,13 @@ function h2Watch(session: http2.ClientHttp2Session, urlPath: string, onLine: (li
   return new Promise((resolve, reject) => {
     const stream = session.request({ ':path': urlPath, accept: 'application/json' });
     const client: WatchClient = { received: 0, close: () => stream.close() };
-    let carry: Buffer | undefined;
+    const lines = new LineSplitter();
+    const deliver = (line: string) => {
+      client.received++;
+      onLine(line);
+    };
     stream.once('response', (h) => (h[':status'] === 200 ? resolve(client) : reject(new Error(`watch failed: HTTP ${h[':status']}`))));
-    stream.on('data', (b: Buffer) => {
-      let start = 0;
-      for (let nl = b.indexOf(LF); nl >= 0; nl = b.indexOf(LF, start)) {
-        const text = carry ? Buffer.concat([carry, b.subarray(start, nl)]).toString('utf8') : b.toString('utf8', start, nl);
-        carry = undefined;
-        start = nl + 1;
-        client.received++;
-        onLine(text);
-      }
-      if (start < b.length) carry = carry ? Buffer.concat([carry, b.subarray(start)]) : Buffer.from(b.subarray(start));
-    });
+    stream.on('data', (b: Buffer) => lines.push(b, deliver));
     stream.on('error', (e) => (client.received ? console.error(`watch stream: ${e.message}`) : reject(e)));
   });
 }

@@ -100,7 +100,7 @@ describe('sandbox: the benchmark’s lean HTTP/2 watch client', function () {
     const socket = net.connect({ port: Number(port), host: '127.0.0.1' });
     const live = new H2Reader((b) => socket.write(b), () => socket.write(frame(0x1, 0x5, 1, getRequestBlock(WATCH, `127.0.0.1:${port}`, 'http'))), (m) => assert.fail(m));
     const liveLines: string[] = [];
-    live.streams.set(1, { id: 1, carry: undefined, unacked: 0, received: 0, onHeaders: (s) => assert.equal(s, 200), onLine: (l) => liveLines.push(l), onEnd: () => {} });
+    live.open(1, { onHeaders: (s) => assert.equal(s, 200), onLine: (l) => liveLines.push(l), onEnd: () => {} });
     socket.on('data', (b: Buffer) => {
       bytes.push(Buffer.from(b));
       live.push(b);
@@ -118,7 +118,7 @@ describe('sandbox: the benchmark’s lean HTTP/2 watch client', function () {
     for (const step of [1, 7, 9, 10, 4096]) {
       const lines: string[] = [];
       const r = new H2Reader(() => {}, () => {}, (m) => assert.fail(m));
-      r.streams.set(1, { id: 1, carry: undefined, unacked: 0, received: 0, onHeaders: (s) => assert.equal(s, 200), onLine: (l) => lines.push(l), onEnd: () => {} });
+      r.open(1, { onHeaders: (s) => assert.equal(s, 200), onLine: (l) => lines.push(l), onEnd: () => {} });
       for (let i = 0; i < all.length; i += step) r.push(all.subarray(i, i + step));
       assert.deepEqual(lines, liveLines, `reads of ${step} bytes`);
     }
@@ -141,7 +141,7 @@ describe('sandbox: the benchmark’s lean HTTP/2 watch client', function () {
     const lines: string[] = [];
     const statuses: (number | undefined)[] = [];
     const r = new H2Reader(() => {}, () => {}, (m) => assert.fail(m));
-    r.streams.set(3, { id: 3, carry: undefined, unacked: 0, received: 0, onHeaders: (s) => statuses.push(s), onLine: (l) => lines.push(l), onEnd: () => {} });
+    r.open(3, { onHeaders: (s) => statuses.push(s), onLine: (l) => lines.push(l), onEnd: () => {} });
     // HEADERS, PADDED | PRIORITY | END_HEADERS: pad length 2, 5 bytes of priority, the block (:status 200), the pad.
     const headers = frame(0x1, 0x8 | 0x20 | 0x4, 3, Buffer.from([2, 0, 0, 0, 1, 16, 0x88, 0xff, 0xff]));
     // DATA, PADDED: pad length 3, `{"a":1}\n{"b"`, 3 bytes of pad whose 0x0a must not count as a newline; then the rest unpadded.
