@@ -818,9 +818,11 @@ export async function run(): Promise<BenchResult[]> {
     const objects = await server.call<KubeObject[]>({ cmd: 'objects' });
     rss.sample();
 
+    /** Commit time (shared clock) by resourceVersion. */
+    const commitTimes = (commits: [string, number][]) => new Map(commits.map(([rv, t]) => [Number(rv), t]));
+    const committedAt = commitTimes(srv.commits);
     // Latency of every delivery: parsed here minus committed there, on the shared clock.
-    const latencies = (commits: [string, number][], from: number, to: number): number[] => {
-      const at = new Map(commits.map(([rv, t]) => [Number(rv), t]));
+    const latencies = (at: Map<number, number>, from: number, to: number): number[] => {
       const out: number[] = [];
       for (let k = from; k < to; k++) {
         const t = at.get(gotRv[k]);
@@ -829,7 +831,7 @@ export async function run(): Promise<BenchResult[]> {
       }
       return out;
     };
-    const burstLat = latencies(srv.burstCommits, h1.to, burstTo);
+    const burstLat = latencies(commitTimes(srv.burstCommits), h1.to, burstTo);
     const burstStart = srv.burstCommits.reduce((m, [, t]) => Math.min(m, t), Infinity);
     const burstMs = gotAt.subarray(h1.to, burstTo).reduce((m, t) => Math.max(m, t), -Infinity) - burstStart;
 
@@ -855,20 +857,19 @@ export async function run(): Promise<BenchResult[]> {
     }
     const skew = `clock offset server − client ${Math.round(offset * 1000)} µs ± ${Math.round(uncertainty * 1000)} µs before the watches, ${Math.round(after.offset * 1000)} ± ${Math.round(after.uncertainty * 1000)} µs after (IPC ping, not subtracted)`;
     const serverCpu = new Map(srv.cpu);
-    /** The p50 and p99 rows of one transport's one-at-a-time run. */
     /**
-     * Of the deliveries slower than `threshold`, the share whose wait overlapped a GC pause of the server,
-     * of the clients, or of either: what the tail is made of.
+     * Of the deliveries from `from` on (their latencies `lat`) slower than `threshold`, the share whose
+     * wait overlapped a GC pause of the server, of the clients, or of either: what the tail is made of.
      */
-    const tailCauses = (from: number, to: number, threshold: number) => {
-      const at = new Map(srv.commits.map(([rv, t]) => [Number(rv), t]));
+    const tailCauses = (lat: number[], from: number, threshold: number) => {
       let n = 0;
       let server = 0;
       let client = 0;
       let either = 0;
-      for (let k = from; k < to; k++) {
-        const c = at.get(gotRv[k])!;
-        if (gotAt[k] - c <= threshold) continue;
+      for (let i = 0; i < lat.length; i++) {
+        if (lat[i] <= threshold) continue;
+        const k = from + i;
+        const c = gotAt[k] - lat[i];
         n++;
         const s = overlapsPause(srv.gcPauses, c, gotAt[k]);
         const cl = overlapsPause(clientGcPauses, c, gotAt[k]);
@@ -879,8 +880,9 @@ export async function run(): Promise<BenchResult[]> {
       const pct = (x: number) => `${Math.round((100 * x) / Math.max(1, n))}%`;
       return `of the ${n.toLocaleString('en')} deliveries slower than the p99, ${pct(server)} waited through a GC pause of the API server, ${pct(client)} through one of the clients, ${pct(either)} through either`;
     };
+    /** The p50 and p99 rows of one transport's one-at-a-time run. */
     const deliveryRows = (transport: string, r: Awaited<ReturnType<typeof oneAtATime>>, serverPhase: string, fanout: number[], extra: string, goal = '<= 3x floor') => {
-      const lat = latencies(srv.commits, r.from, r.to);
+      const lat = latencies(committedAt, r.from, r.to);
       const n = r.to - r.from;
       const perEvent = (c: NodeJS.CpuUsage | undefined) => (c ? r2((c.user + c.system) / n) : NaN);
       const serverPhaseCpu = serverCpu.get(serverPhase);
@@ -909,7 +911,7 @@ export async function run(): Promise<BenchResult[]> {
           `${skew}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores; ${extra}; ` +
           `${Math.round(n / (r.ms / 1000)).toLocaleString('en')} events/s; server-side store.modify + fan-out to all ${WATCHERS} watchers p50 ${r2(percentile(fanout, 50))} ms; ${cpuNote}; one change at a time, each waited for at every watcher, after ${WARMUP} warm-up changes (not counted); the floor of each change measured right after its deliveries (same moment, same payload)`,
       );
-      row(99, f99, `measured as the p50 row; ${tailCauses(r.from, r.to, percentile(lat, 99))}`);
+      row(99, f99, `measured as the p50 row; ${tailCauses(lat, r.from, percentile(lat, 99))}`);
     };
     const x = `${WATCHERS} watches x ${CHANGES.toLocaleString('en')} changes`;
     const conns = Math.ceil(WATCHERS / 100) === 1 ? '1 connection' : `${Math.ceil(WATCHERS / 100)} connections`;
