@@ -231,7 +231,7 @@ export interface CheckRow {
   at: string;
 }
 
-const VERDICT_LABEL: Record<Measurement['verdict'], string> = { pass: 'pass', fail: 'FAIL', noData: 'no data', error: 'error' };
+const VERDICT_LABEL: Record<Measurement['verdict'], string> = { pass: 'pass', fail: 'FAIL', noData: 'no data', error: 'error', inconclusive: 'too few requests' };
 
 export function checkRow(m: Measurement): CheckRow {
   return {
