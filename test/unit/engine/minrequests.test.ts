@@ -12,6 +12,10 @@ import { waitsForHuman } from '../../../src/engine/attention';
 import type { Analysis } from '../../../src/deployfile/model';
 import type { Measurement, RolloutSnapshot } from '../../../src/engine/snapshot';
 import { World, examplePipeline, planOf, settle, terminal } from './harness';
+import { renderText } from '../../../src/cli/commands/rollout';
+import { checkRow, stageModels } from '../../../src/webview/model';
+import { checkLine } from '../../../src/extension/tree/details';
+import { resultItems } from '../../../src/extension/testing/results';
 
 const value = (v: number): Sample => ({ kind: 'value', value: v });
 const counts = (canary: number | Sample, opts: { baseline?: number | Sample; min?: number; window?: string } = {}): RequestCounts => {
@@ -252,5 +256,29 @@ describe('engine: a low-traffic canary is not judged (fake cluster)', function (
     const f = stage1Checks(done).find((x) => x.verdict === 'fail')!;
     assert.equal(f.message, 'success rate 97% < 99% (baseline not compared: too few requests, 3 in the last 1m, needs 100)');
     assert.deepEqual([f.requests?.canary, f.requests?.baseline], [600, 3]);
+  });
+
+  it('every surface shows an inconclusive check as such, with its reason: CLI, dashboard, tree, Testing view', async () => {
+    world = new World();
+    const plan = replicasPlan();
+    const s = world.session(plan);
+    await s.open();
+    world.cluster.traffic.canary = { requests: 42, errors: 1 };
+    await s.start(plan.image, 'test');
+    const snap = await world.until(s, (x) => x.gate?.kind === 'noData' || terminal(x));
+    const m = stage1Checks(snap).at(-1)!;
+    assert.equal(m.verdict, 'inconclusive');
+    const text = renderText(snap);
+    assert.match(text, /gate {6}noData: analysis undecided: 2 checks in a row had too few requests to judge: 42 in the last 1m, needs 100/);
+    assert.match(text, /analysis {2}stage 1 check 2: INCONCLUSIVE success rate 97\.6%, too few requests to judge: 42 in the last 1m, needs 100 · INCONCLUSIVE latency p50 40 ms, too few/);
+    const row = checkRow(m);
+    assert.equal(row.verdict, 'inconclusive');
+    assert.equal(row.verdictLabel, 'too few requests (42 of 100)');
+    assert.equal(row.value, '97.62%');
+    assert.match(stageModels(snap)[0].detail, /gate: analysis undecided \(no data or too few requests\)$/);
+    assert.match(checkLine(m), /· too few requests \(42 of 100\)$/);
+    const item = resultItems(snap).find((x) => x.id === `check/0/${m.check}/successRate`)!;
+    assert.equal(item.outcome, 'skipped', 'neither passed nor failed');
+    assert.match(item.message ?? '', /too few requests to judge: 42 in the last 1m, needs 100/);
   });
 });
