@@ -141,6 +141,7 @@ export function judge(
   if (canary.kind === 'error') return { verdict: 'error', value: null, baselineValue, message: `${name}: query failed: ${canary.message}` };
   const measured = canary.kind === 'value' && Number.isFinite(canary.value) ? canary.value : null;
   let baselineNote: string | undefined;
+  let counted: number | undefined;
   if (requests && requests.min > 0) {
     const c = requests.canary;
     const n = countOf(c);
@@ -149,6 +150,7 @@ export function judge(
     if (n < requests.min) {
       return { verdict: 'inconclusive', value: measured, baselineValue, message: `${name}${measured === null ? '' : ` ${fmt(measured, metric)}`}, ${tooFewRequests(n, requests.min, requests.window)}` };
     }
+    counted = n;
     if (baseline !== undefined && requests.baseline !== undefined) {
       const b = requests.baseline;
       const bn = countOf(b);
@@ -157,7 +159,9 @@ export function judge(
     }
   }
   if (measured === null) {
-    return { verdict: 'noData', value: null, baselineValue, message: `${name}: no data for the canary (no requests reached it yet?)` };
+    // With a count, requests did arrive: the metric itself is missing (e.g. no latency histogram).
+    const why = counted === undefined ? 'no requests reached it yet?' : `${counted} requests ${within(requests?.window)}, but the query returned no value`;
+    return { verdict: 'noData', value: null, baselineValue, message: `${name}: no data for the canary (${why})` };
   }
   const v = measured;
   const meets = cmp === 'min' ? v >= threshold : v <= threshold;

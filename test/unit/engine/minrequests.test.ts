@@ -64,6 +64,10 @@ describe('analysis: minimum sample size (pure)', () => {
     const err = judge('successRate', 99, value(100), undefined, counts({ kind: 'error', message: 'bad_data: parse error' }));
     assert.equal(err.verdict, 'error');
     assert.equal(err.message, 'success rate: request count query failed: bad_data: parse error');
+    // Enough requests but no value (e.g. no latency histogram exported): no data, saying so.
+    const missing = judge('latencyP99Ms', 800, { kind: 'noData' }, undefined, counts(500));
+    assert.equal(missing.verdict, 'noData');
+    assert.equal(missing.message, 'latency p99: no data for the canary (500 requests in the last 1m, but the query returned no value)');
     // The metric query's own failure still wins: it is what the user has to fix first.
     assert.equal(judge('successRate', 99, { kind: 'error', message: 'down' }, undefined, counts(5)).verdict, 'error');
   });
