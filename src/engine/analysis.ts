@@ -1,5 +1,6 @@
 // Analysis (pure parts): the PromQL sent per metric and version, the verdict of a measured value against
-// its threshold (and against the baseline when there is one), the human message, and the cron schedule.
+// its threshold (and against the baseline when there is one), held back as inconclusive when the canary
+// had fewer requests than `minRequests` in the window, the human message, and the cron schedule.
 import { CronExpressionParser } from 'cron-parser';
 import type { Analysis } from '../deployfile/model';
 import type { Measurement, SampleSize, Verdict } from './snapshot';
