@@ -30,6 +30,7 @@ export const DEFAULTS = {
   schedule: '*/1 * * * *',
   checks: 3,
   failureLimit: 0,
+  minRequests: 100,
   autoPromoteDelay: '0s',
   scaleDownDelay: '30s',
   previewWeight: 0,
@@ -160,11 +161,24 @@ function buildStrategy(doc: RawDocument, s: Obj, app: AppRef): Strategy {
   return simple;
 }
 
+/**
+ * The minimum sample size when the file does not set one. The default request count selects Kube
+ * Delivery's own pod labels on `http_requests_total`; custom metric queries often read other metrics or
+ * labels, where that count would be empty (every check "no data"). So with a metric query replaced and
+ * no `queries.requests`, the minimum stays off unless asked for (rule KD123 says so in the editor).
+ */
+export function minRequestsDefault(a: Pick<Analysis, 'queries'>): number {
+  const q = a.queries ?? {};
+  const customMetric = q.successRate !== undefined || q.latencyP50Ms !== undefined || q.latencyP99Ms !== undefined;
+  return customMetric && q.requests === undefined ? 0 : DEFAULTS.minRequests;
+}
+
 function buildAnalysis(doc: RawDocument, a: Obj, p: string): Analysis {
   const analysis: Analysis = {
     schedule: str(a.schedule, DEFAULTS.schedule),
     checks: num(a.checks, DEFAULTS.checks),
     failureLimit: num(a.failureLimit, DEFAULTS.failureLimit),
+    minRequests: 0,
     range: blockRange(doc, p),
     thresholdRanges: {},
   };
@@ -176,7 +190,8 @@ function buildAnalysis(doc: RawDocument, a: Obj, p: string): Analysis {
   }
   const q = obj(a.queries);
   const queries: NonNullable<Analysis['queries']> = {};
-  for (const k of ['successRate', 'latencyP50Ms', 'latencyP99Ms'] as const) if (typeof q[k] === 'string') queries[k] = q[k] as string;
+  for (const k of ['successRate', 'latencyP50Ms', 'latencyP99Ms', 'requests'] as const) if (typeof q[k] === 'string') queries[k] = q[k] as string;
   if (Object.keys(queries).length) analysis.queries = queries;
+  analysis.minRequests = num(a.minRequests, minRequestsDefault(analysis));
   return analysis;
 }

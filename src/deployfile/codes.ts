@@ -39,6 +39,7 @@ export const CODES = {
   KD120: { severity: 'error', title: '`maxSurge` and `maxUnavailable` are both 0' },
   KD121: { severity: 'warning', title: '`baseline: true` but no stage sends traffic to the baseline' },
   KD122: { severity: 'warning', title: 'Blue-green analysis without preview traffic (`previewWeight` 0)' },
+  KD123: { severity: 'warning', title: 'Custom analysis `queries` without a `requests` query: the minimum sample size (`minRequests`) is off' },
 } as const satisfies Record<string, Omit<CodeInfo, 'code'>>;
 
 export type Code = keyof typeof CODES;

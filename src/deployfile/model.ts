@@ -42,8 +42,14 @@ export interface Analysis {
   checks: number;
   /** How many failing checks are tolerated before the gate fails (default 0). */
   failureLimit: number;
-  /** Optional PromQL templates overriding the defaults ({{namespace}}, {{version}}, {{service}}, {{deployment}}). */
-  queries?: { successRate?: string; latencyP50Ms?: string; latencyP99Ms?: string };
+  /**
+   * Fewest requests the canary (or new colour) must have had in the query window for a check to judge it;
+   * fewer make the check inconclusive. 0 = off. The parser fills the effective default: 100, or 0 when
+   * `queries` replaces a metric query without a `requests` query (the default count may not match).
+   */
+  minRequests: number;
+  /** Optional PromQL templates overriding the defaults ({{namespace}}, {{pipeline}}, {{version}}, {{service}}, {{deployment}}). */
+  queries?: { successRate?: string; latencyP50Ms?: string; latencyP99Ms?: string; requests?: string };
   range: Range;
   /** Ranges of each threshold key, so a failed check points at the number it failed against. */
   thresholdRanges: Partial<Record<'successRate' | 'latencyP50Ms' | 'latencyP99Ms', Range>>;

@@ -267,7 +267,7 @@ function checkWeightSum(r: Rules, p: string, i: number, canary: number, baseline
 }
 
 function checkAnalysis(r: Rules, p: string, a: Obj): void {
-  const known = ['successRate', 'latencyP50Ms', 'latencyP99Ms', 'schedule', 'checks', 'failureLimit', 'queries'];
+  const known = ['successRate', 'latencyP50Ms', 'latencyP99Ms', 'schedule', 'checks', 'failureLimit', 'minRequests', 'queries'];
   const hasTypo = Object.keys(a).some((k) => !known.includes(k));
   if (!hasTypo && !('successRate' in a) && !('latencyP50Ms' in a) && !('latencyP99Ms' in a)) {
     r.add('KD119', 'error', 'this analysis checks nothing: set at least one threshold (`successRate`, `latencyP50Ms` or `latencyP99Ms`)', keyRangeAt(r.doc, p));
@@ -275,5 +275,11 @@ function checkAnalysis(r: Rules, p: string, a: Obj): void {
   if (typeof a.schedule === 'string') {
     const err = cronError(a.schedule);
     if (err) r.add('KD105', 'error', `\`schedule\` \`${a.schedule}\` is not a valid cron schedule: ${err}`, valueRangeAt(r.doc, `${p}/schedule`));
+  }
+  // Custom metric queries without a request count leave the minimum sample size off (see
+  // minRequestsDefault): say so, since the user may believe a single failed request cannot fail a check.
+  const q = isObj(a.queries) ? a.queries : undefined;
+  if (q && a.minRequests === undefined && !('requests' in q) && ['successRate', 'latencyP50Ms', 'latencyP99Ms'].some((k) => k in q)) {
+    r.add('KD123', 'warning', 'these custom `queries` have no `requests` query, so `minRequests` is off and a check judges however few requests the canary got; add `queries.requests` (PromQL counting the version\'s requests in the same window) or set `minRequests` (0 keeps it off)', keyRangeAt(r.doc, `${p}/queries`));
   }
 }

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { judge, metricsOf, queryTemplate, renderQuery, sampleFromPrometheus, type Sample } from './analysis';
+import { judge, metricsOf, queryTemplate, queryWindow, renderQuery, requestsTemplate, sampleFromPrometheus, sampleSize, type RequestCounts, type Sample } from './analysis';
 import { PartlyDoneError, type Effect, type EffectResult } from './effects';
 import { deploymentFactsOf, rolloutStatus, type Facts } from './facts';
 import { previewActual, previewPods, stagePods } from './machine';
@@ -634,26 +634,40 @@ async function measure(ctx: ExecContext, stageIdx: number, check: number): Promi
   const withBaseline = plan.strategy === 'canary' && plan.baseline && plan.stages[stageIdx].weights.baseline > 0;
   const out: Measurement[] = [];
   const at = new Date(now).toISOString();
+  const vars = { namespace: plan.namespace, pipeline: plan.pipeline, service: plan.names.service, deployment: plan.names.stable };
+  const run = async (query: string): Promise<Sample> => {
+    try {
+      return sampleFromPrometheus(await ops.prometheus(target, query, now / 1000));
+    } catch (err) {
+      if (err instanceof KubeError && (err.kind === 'forbidden' || err.kind === 'unreachable')) throw err;
+      return { kind: 'error', message: (err as Error).message };
+    }
+  };
+  // The sample size is counted once per version and check; every metric of the check is held against it.
+  let requests: { counts: RequestCounts; query: string } | undefined;
+  if (a.minRequests > 0) {
+    const rq = renderQuery(requestsTemplate(a), { ...vars, version });
+    if (!rq.ok) throw invalid(`queries.requests: ${rq.message}`);
+    const counts: RequestCounts = { min: a.minRequests, canary: await run(rq.query), window: queryWindow(rq.query) };
+    if (withBaseline) {
+      const bq = renderQuery(requestsTemplate(a), { ...vars, version: 'baseline' });
+      if (bq.ok) counts.baseline = await run(bq.query);
+    }
+    requests = { counts, query: rq.query };
+  }
   for (const { metric, threshold } of metricsOf(a)) {
-    const vars = { namespace: plan.namespace, pipeline: plan.pipeline, service: plan.names.service, deployment: plan.names.stable };
     const q = renderQuery(queryTemplate(a, metric), { ...vars, version });
     if (!q.ok) throw invalid(q.message);
-    const run = async (query: string): Promise<Sample> => {
-      try {
-        return sampleFromPrometheus(await ops.prometheus(target, query, now / 1000));
-      } catch (err) {
-        if (err instanceof KubeError && (err.kind === 'forbidden' || err.kind === 'unreachable')) throw err;
-        return { kind: 'error', message: (err as Error).message };
-      }
-    };
     const canary = await run(q.query);
     let baseline: Sample | undefined;
     if (withBaseline) {
       const bq = renderQuery(queryTemplate(a, metric), { ...vars, version: 'baseline' });
       if (bq.ok) baseline = await run(bq.query);
     }
-    const j = judge(metric, threshold, canary, baseline);
-    out.push({ stage: stageIdx, check, metric, query: q.query, value: j.value, baselineValue: j.baselineValue, threshold, comparator: metric === 'successRate' ? 'min' : 'max', verdict: j.verdict, message: j.message, at });
+    const j = judge(metric, threshold, canary, baseline, requests?.counts);
+    const m: Measurement = { stage: stageIdx, check, metric, query: q.query, value: j.value, baselineValue: j.baselineValue, threshold, comparator: metric === 'successRate' ? 'min' : 'max', verdict: j.verdict, message: j.message, at };
+    if (requests) m.requests = sampleSize(requests.counts, requests.query);
+    out.push(m);
   }
   return out;
 }

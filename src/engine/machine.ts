@@ -7,7 +7,7 @@
 // AFTER, so a driver that restarts re-runs at most the one pending (idempotent) effect and never skips a
 // gate: every gate is a step of the record, only left by decide() or an explicit request.
 import type { Weights } from '../deployfile/model';
-import { checkVerdict, metricsOf, nextCheckAt } from './analysis';
+import { checkVerdict, inconclusiveSummary, metricsOf, nextCheckAt } from './analysis';
 import type { Effect, EffectError, EffectResult } from './effects';
 import { rolloutStatus, type Facts } from './facts';
 import type { Plan, PlanStage } from './plan';
@@ -538,13 +538,16 @@ function decideTests(plan: Plan, rec: RunRecord, facts: Facts, now: number, next
   return { kind: 'update', rec: next() };
 }
 
+/** Inconclusive checks in a row after which the run waits for a human (see decideAnalysis). */
+export const inconclusiveBeforeHuman = (checksNeeded: number): number => Math.max(2, checksNeeded);
+
 function decideAnalysis(plan: Plan, rec: RunRecord, now: number, next: () => RunRecord): Decision {
   const stage = stageOf(plan, rec);
   const a = stage.analysis;
   if (!a || metricsOf(a).length === 0) return { kind: 'update', rec: next() };
   let checks = rec.checks;
   if (!checks || checks.stage !== rec.stage) {
-    checks = { stage: rec.stage, done: 0, passed: 0, failed: 0, noData: 0, nextAt: nextCheckAt(a.schedule, now) };
+    checks = { stage: rec.stage, done: 0, passed: 0, failed: 0, noData: 0, inconclusive: 0, nextAt: nextCheckAt(a.schedule, now) };
     return { kind: 'update', rec: { ...rec, checks, updatedAt: now } };
   }
   if (checks.failed > a.failureLimit) {
@@ -557,6 +560,19 @@ function decideAnalysis(plan: Plan, rec: RunRecord, now: number, next: () => Run
   if (last && checks.noData > 0 && last.verdict !== 'pass' && (last.verdict === 'noData' || last.verdict === 'error')) {
     const msgs = rec.analysis.filter((m) => m.stage === rec.stage && m.check === last.check && m.verdict !== 'pass').map((m) => m.message);
     return wait(rec, now, 'noData', `analysis paused: ${msgs.join('; ')} — next check at ${iso(checks.nextAt)}; promote or abort to decide`, checks.nextAt, { nextCheckAt: checks.nextAt });
+  }
+  const inconclusive = checks.inconclusive ?? 0;
+  if (last && inconclusive > 0 && last.verdict === 'inconclusive') {
+    // Too few requests: the stage keeps checking on its schedule. One short window is common (the first
+    // check of a stage still covers time before the canary had its share), so only a run of them as
+    // long as the stage's own passes would take (at least 2) calls a human, through the same gate as
+    // "no data": it counts as waiting for a human everywhere (badge, --stop-at-gate). The checks go on
+    // meanwhile, so traffic that picks up still lets the stage pass on its own.
+    const why = inconclusiveSummary(rec.analysis.filter((m) => m.stage === rec.stage && m.check === last.check));
+    if (inconclusive >= inconclusiveBeforeHuman(a.checks)) {
+      return wait(rec, now, 'noData', `analysis undecided: ${inconclusive} checks in a row had ${why} — checks go on, next at ${iso(checks.nextAt)}; promote to accept the stage, abort to roll back, or send the canary more traffic`, checks.nextAt, { nextCheckAt: checks.nextAt });
+    }
+    return wait(rec, now, 'analysis', `analysis ${checks.passed} of ${a.checks} checks passed; check ${last.check} inconclusive, ${why}; next at ${iso(checks.nextAt)}`, checks.nextAt, { nextCheckAt: checks.nextAt });
   }
   return wait(rec, now, 'analysis', `analysis ${checks.passed} of ${a.checks} checks passed, next at ${iso(checks.nextAt)}`, checks.nextAt, { nextCheckAt: checks.nextAt });
 }
@@ -654,7 +670,7 @@ function completeStep(plan: Plan, rec: RunRecord, e: Effect, result: EffectResul
       const ms: Measurement[] = result.kind === 'measure' ? result.measurements : [];
       const v = checkVerdict(ms);
       const stage = stageOf(plan, r);
-      const c = r.checks ?? { stage: r.stage, done: 0, passed: 0, failed: 0, noData: 0, nextAt: now };
+      const c = r.checks ?? { stage: r.stage, done: 0, passed: 0, failed: 0, noData: 0, inconclusive: 0, nextAt: now };
       const nextAt = stage.analysis ? nextCheckAt(stage.analysis.schedule, Math.max(now, c.nextAt)) : now;
       const checks = {
         ...c,
@@ -662,9 +678,14 @@ function completeStep(plan: Plan, rec: RunRecord, e: Effect, result: EffectResul
         passed: c.passed + (v === 'pass' ? 1 : 0),
         failed: c.failed + (v === 'fail' ? 1 : 0),
         noData: v === 'noData' || v === 'error' ? c.noData + 1 : 0,
+        inconclusive: v === 'inconclusive' ? (c.inconclusive ?? 0) + 1 : 0,
         nextAt,
       };
       r = { ...r, checks, analysis: [...r.analysis, ...ms] };
+      if (v === 'inconclusive') {
+        // Expected now and then on a quiet service; the gate says when it needs a human.
+        return event(r, now, 'AnalysisInconclusive', `check ${e.check}: ${inconclusiveSummary(ms)}`);
+      }
       const summary = ms.map((m) => m.message).join('; ');
       return event(r, now, v === 'pass' ? 'AnalysisPassed' : v === 'fail' ? 'AnalysisFailed' : 'AnalysisNoData', `check ${e.check}: ${summary}`, v === 'pass' ? 'Normal' : 'Warning');
     }

@@ -85,6 +85,8 @@ export interface ChecksState {
   passed: number;
   failed: number;
   noData: number;
+  /** Inconclusive checks (too few requests) in a row; absent in records written before minRequests. */
+  inconclusive?: number;
   nextAt: number;
 }
 

@@ -46,7 +46,25 @@ export interface Gate {
   nextCheckAt?: string;
 }
 
-export type Verdict = 'pass' | 'fail' | 'noData' | 'error';
+/**
+ * `inconclusive`: the canary got fewer requests than `analysis.minRequests` in the query window, so the
+ * check neither passes nor fails (it counts towards neither `checks` nor `failureLimit`).
+ */
+export type Verdict = 'pass' | 'fail' | 'noData' | 'error' | 'inconclusive';
+
+/** How many requests a measurement is based on (present when `analysis.minRequests` > 0). */
+export interface SampleSize {
+  /** Requests the canary (blue-green: the new colour) received in the query window; null when unknown (count query failed). */
+  canary: number | null;
+  /** The baseline's, when the canary was judged against a baseline. */
+  baseline?: number | null;
+  /** `analysis.minRequests` the counts were held against. */
+  min: number;
+  /** The query window (`1m`) read from the count query's range selectors; absent when they differ or there is none. */
+  window?: string;
+  /** PromQL actually sent for the canary's count. */
+  query: string;
+}
 
 export interface Measurement {
   stage: number;
@@ -63,9 +81,11 @@ export interface Measurement {
   /** 'min' = value must be >= threshold (success rate); 'max' = value must be <= threshold (latency). */
   comparator: 'min' | 'max';
   verdict: Verdict;
-  /** "success rate 91.2% < 99%" */
+  /** "success rate 91.2% < 99%"; "success rate 98.3%, too few requests to judge: 60 in the last 1m, needs 100" */
   message: string;
   at: string;
+  /** Sample size behind the verdict, when the analysis has a minimum (`minRequests` > 0). */
+  requests?: SampleSize;
 }
 
 export type TestStatus = 'pending' | 'running' | 'passed' | 'failed' | 'timedOut';

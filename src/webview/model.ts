@@ -172,7 +172,7 @@ const GATE_LABEL: Record<string, string> = {
   analysis: 'analysis',
   tests: 'tests',
   pause: 'pause',
-  noData: 'no data',
+  noData: 'analysis undecided (no data or too few requests)',
   rolloutStatus: 'rollout status',
   scaleDownDelay: 'scale-down delay',
   after: 'previous environment',
@@ -231,7 +231,7 @@ export interface CheckRow {
   at: string;
 }
 
-const VERDICT_LABEL: Record<Measurement['verdict'], string> = { pass: 'pass', fail: 'FAIL', noData: 'no data', error: 'error' };
+const VERDICT_LABEL: Record<Measurement['verdict'], string> = { pass: 'pass', fail: 'FAIL', noData: 'no data', error: 'error', inconclusive: 'too few requests' };
 
 export function checkRow(m: Measurement): CheckRow {
   return {
@@ -240,7 +240,8 @@ export function checkRow(m: Measurement): CheckRow {
     check: String(m.check),
     metric: metricLabel(m.metric),
     verdict: m.verdict,
-    verdictLabel: VERDICT_LABEL[m.verdict],
+    // An inconclusive check says how short of the minimum it was.
+    verdictLabel: m.verdict === 'inconclusive' && typeof m.requests?.canary === 'number' ? `too few requests (${m.requests.canary} of ${m.requests.min})` : VERDICT_LABEL[m.verdict],
     value: formatMetricValue(m.metric, m.value),
     baseline: m.baselineValue === undefined ? '—' : formatMetricValue(m.metric, m.baselineValue),
     threshold: `${m.comparator === 'min' ? '≥' : '≤'} ${formatMetricValue(m.metric, m.threshold)}`,

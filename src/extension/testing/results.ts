@@ -52,6 +52,7 @@ function checkOutcome(m: Measurement): Outcome {
     case 'fail':
       return 'failed';
     case 'noData':
+    case 'inconclusive':
       return 'skipped';
     default:
       return 'errored';

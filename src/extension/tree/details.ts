@@ -32,7 +32,9 @@ export function formatValue(metric: Measurement['metric'], v: number | null | un
 export function checkLine(m: Measurement): string {
   const op = m.comparator === 'min' ? '≥' : '≤';
   const base = m.baselineValue !== undefined && m.baselineValue !== null ? ` (baseline ${formatValue(m.metric, m.baselineValue)})` : '';
-  return `${formatValue(m.metric, m.value)} ${m.verdict === 'pass' ? op : m.verdict === 'fail' ? '✗' : '?'} ${formatValue(m.metric, m.threshold)}${base} · ${m.verdict}`;
+  // An inconclusive check says how short of the minimum it was: "60 of 100 requests".
+  const verdict = m.verdict === 'inconclusive' && typeof m.requests?.canary === 'number' ? `too few requests (${m.requests.canary} of ${m.requests.min})` : m.verdict;
+  return `${formatValue(m.metric, m.value)} ${m.verdict === 'pass' ? op : m.verdict === 'fail' ? '✗' : '?'} ${formatValue(m.metric, m.threshold)}${base} · ${verdict}`;
 }
 
 function verdictIcon(v: Measurement['verdict']): [string, string | undefined] {
@@ -42,6 +44,7 @@ function verdictIcon(v: Measurement['verdict']): [string, string | undefined] {
     case 'fail':
       return ['error', 'testing.iconFailed'];
     case 'noData':
+    case 'inconclusive':
       return ['question', 'charts.yellow'];
     default:
       return ['warning', 'list.warningForeground'];

@@ -76,6 +76,12 @@ export class FakeCluster implements KubeOps {
   startupMs = 2000;
   jobMs = 3000;
   private changedAt = new Map<string, number>();
+  /**
+   * Requests (and 5xx among them) a track answered in the last minute, as Prometheus would count them:
+   * the request-count query returns `requests`, the success rate follows from both. A track not listed
+   * gets 600 requests a minute and its image's success rate.
+   */
+  traffic: Record<string, { requests: number; errors: number }> = {};
 
   constructor(readonly clock: ManualClock, seed = 1) {
     this.random = rng(seed);
@@ -254,9 +260,13 @@ export class FakeCluster implements KubeOps {
     const dep = [...this.objects.values()].find((o) => o.kind === 'Deployment' && o.metadata.namespace === ns && o.spec?.template?.metadata?.labels?.['kube-delivery.dev/track'] === track);
     if (!dep || !(dep.status?.readyReplicas > 0)) return { status: 'success', data: { resultType: 'vector', result: [] } };
     const image: string = dep.spec.template.spec.containers[0].image;
+    const traffic = track ? this.traffic[track] : undefined;
     let v: number;
-    if (query.includes('histogram_quantile')) v = image.includes('-slow') ? 900 : 40;
+    if (/increase\(http_requests_total/.test(query)) v = traffic?.requests ?? 600;
+    else if (query.includes('histogram_quantile')) v = image.includes('-slow') ? 900 : 40;
+    else if (traffic) v = (100 * (traffic.requests - traffic.errors)) / traffic.requests;
     else v = image.includes('-errors') ? 91.2 : 99.9;
+    if (!Number.isFinite(v)) return { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [this.clock.now() / 1000, 'NaN'] }] } };
     return { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [this.clock.now() / 1000, String(v)] }] } };
   }
 
