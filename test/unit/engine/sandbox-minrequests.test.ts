@@ -1,13 +1,14 @@
 // End to end through the sandbox (real HTTP, traffic and PromQL): the istio example's 5% canary with an
-// -errors image gets about 60 requests a minute at the sandbox's default traffic, under the default
-// minRequests. Its checks are inconclusive, it does not roll back, and after 2 of them it waits for a
-// human with the reason; once the traffic triples its checks are judged and it rolls back.
+// -errors image, its VirtualService turned down to 20 requests a second, gets about 60 requests a minute,
+// under the default minRequests. Its checks are inconclusive, it does not roll back, and after 2 of them it
+// waits for a human with the reason; once the traffic triples its checks are judged and it rolls back.
 import assert from 'node:assert/strict';
 import { startSandbox, type Sandbox } from '../../../src/sandbox';
 import { createClusterRolloutService } from '../../../src/kube';
 import type { EngineService } from '../../../src/engine/service';
 import type { RolloutSnapshot } from '../../../src/engine/snapshot';
 import { DEFAULT_REQUESTS_QUERY, renderQuery } from '../../../src/engine/analysis';
+import { RPS_ANNOTATION } from '../../../src/sandbox/sim/traffic';
 import { examplePipeline, terminal } from './harness';
 
 const DEADLINE_MS = 60_000;
@@ -26,7 +27,14 @@ describe('engine against the sandbox: too few requests to judge', function () {
   });
 
   it('a 5% -errors canary at 20 rps waits with the reason instead of rolling back, and is judged once traffic rises', async () => {
-    const p = examplePipeline('canary-istio.deploy.yaml');
+    // The example's VirtualService asks for 40 requests a second (enough at 5%); this run needs a quiet one.
+    // The sandbox is seeded with the example's objects, so the run does not apply its manifests again (they
+    // would put the example's annotation back).
+    const rps = (n: number) => sb.store.modify('virtualservices.networking.istio.io', 'payments-staging', 'payments', (vs) => {
+      vs.metadata.annotations = { ...vs.metadata.annotations, [RPS_ANNOTATION]: String(n) };
+    });
+    rps(20);
+    const p = { ...examplePipeline('canary-istio.deploy.yaml'), manifests: [] };
     const target = { pipeline: p, environment: 'staging' };
     const seen: RolloutSnapshot[] = [];
     let undecided: RolloutSnapshot | undefined;
@@ -38,7 +46,7 @@ describe('engine against the sandbox: too few requests to judge', function () {
         if (s.runId) started = true;
         if (!undecided && s.gate?.kind === 'noData') {
           undecided = s;
-          sb.admin.setTrafficRps(60); // 5% of 60 rps: about 180 requests a minute
+          rps(60); // 5% of 60 rps: about 180 requests a minute
         }
         if (started && terminal(s)) {
           clearTimeout(timer);
@@ -52,7 +60,7 @@ describe('engine against the sandbox: too few requests to judge', function () {
     const end = await done;
     await svc.drained();
 
-    assert.ok(undecided, 'the run waited for a human before the traffic rose');
+    assert.ok(undecided, `the run waited for a human before the traffic rose; ended ${end.phase}: ${end.reason}; ${JSON.stringify(end.analysis.map((m) => [m.verdict, m.message]))}`);
     assert.equal(undecided.phase, 'waiting');
     assert.equal(undecided.stage.index, 0);
     assert.match(undecided.gate!.message, /^analysis undecided: 2 checks in a row had too few requests to judge: \d+ in the last 1m, needs 100/);

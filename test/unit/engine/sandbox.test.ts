@@ -74,10 +74,6 @@ describe('engine against the sandbox', function () {
 
   for (const file of ['simple.deploy.yaml', 'canary-replicas.deploy.yaml', 'canary-istio.deploy.yaml', 'canary-gateway.deploy.yaml', 'blue-green.deploy.yaml']) {
     it(`${file}: runs to success, manual gates promoted, invariants on every snapshot and router write`, async () => {
-      // The istio example's first stage sends the canary 5%: at the sandbox's default 20 requests per
-      // second that is about 60 a minute, under the default minRequests (100), so its checks would be
-      // inconclusive and the run would wait for a human (sandbox-minrequests.test.ts). Twice the traffic.
-      if (file === 'canary-istio.deploy.yaml') sb.admin.setTrafficRps(40);
       const p = examplePipeline(file);
       const ns = p.environments[0].namespace;
       const router = watchRouter(sb, ns);
@@ -104,7 +100,6 @@ describe('engine against the sandbox', function () {
   }
 
   it('an -errors canary rolls back and the record names check, measured value and threshold', async () => {
-    sb.admin.setTrafficRps(40); // enough requests at 5% to judge (see above)
     const p = examplePipeline('canary-istio.deploy.yaml');
     const done = await run(svc, p, { image: 'registry.example.com/payments:3.2.0-errors' });
     assert.equal(done.phase, 'rolledBack');
