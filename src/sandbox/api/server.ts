@@ -9,13 +9,14 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import YAML from 'yaml';
-import { ApiError, badRequest, methodNotSupported, notFound, toStatus, unsupportedMediaType, type Status } from './errors';
+import { ApiError, badRequest, conflict, methodNotSupported, notFound, toStatus, unsupportedMediaType, type Status } from './errors';
 import { noFaults, faultReason, type Faults } from './faults';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, openApiDoc, openApiIndex, SERVER_VERSION } from './discovery';
 import { applyPatch, patchTypeOf, type PatchType } from './patch';
 import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf';
 import { apiVersionOf, resourceFor, type ResourceDef } from './resources';
-import { compileSelectors, labelSelectorString, type LabelSelectorObject } from './selectors';
+import { compileSelectors, labelSelectorString, parseLabelSelector, type FieldSelector, type LabelSelector, type LabelSelectorObject } from './selectors';
+import { fieldSelectorFor } from './fieldlabels';
 import { httpChunk, objectBytes, objectJson, type KubeObject, type Store, type Watcher } from './store';
 import { toTable, type IncludeObject } from './tables';
 import { isPlainObject } from './json';
@@ -383,7 +384,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return body as KubeObject;
   }
 
-  function applyFaults(verb: string, def: ResourceDef, res: http.ServerResponse): boolean {
+  function applyFaults(verb: string, def: ResourceDef, name: string | undefined, res: http.ServerResponse): boolean {
     if (faults.resources.length && !faults.resources.includes(def.key)) return false;
     if (faults.verbs.length && !faults.verbs.includes(verb)) return false;
     if (faults.errorRate > 0 && random() < faults.errorRate) {
@@ -394,15 +395,21 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return true;
     }
     if ((verb === 'update' || verb === 'patch') && faults.conflictRate > 0 && random() < faults.conflictRate) {
-      sendStatus(res, new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${def.group ? `${def.plural}.${def.group}` : def.plural}: the object has been modified; please apply your changes to the latest version and try again`).status);
+      // The same Status a stale write gets, naming the object (kubectl prints the message as is).
+      sendStatus(res, conflict(def, name ?? '').status);
       return true;
     }
     return false;
   }
 
+  /** A request's selectors, checked against what the resource supports (400 otherwise); `name` narrows a watch to one object. */
+  function requestSelectors(def: ResourceDef, q: URLSearchParams, name?: string): { labelSelector: LabelSelector; fieldSelector: FieldSelector } {
+    const field = [q.get('fieldSelector'), name === undefined ? undefined : `metadata.name=${name}`].filter(Boolean).join(',');
+    return { labelSelector: parseLabelSelector(q.get('labelSelector')), fieldSelector: fieldSelectorFor(def, field) };
+  }
+
   function list(t: Target, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
-    const selectors = { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined };
-    const result = store.list(t.def.key, t.namespace, selectors);
+    const result = store.list(t.def.key, t.namespace, requestSelectors(t.def, q));
     let items = result.items;
     const meta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: result.resourceVersion };
     const cont = q.get('continue');
@@ -436,8 +443,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   }
 
   function watch(t: Target, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
-    const selectors = { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined };
-    if (t.name) selectors.fieldSelector = [selectors.fieldSelector, `metadata.name=${t.name}`].filter(Boolean).join(',');
+    const selectors = requestSelectors(t.def, q, t.name);
     const rv = q.get('resourceVersion') ?? undefined;
     const bookmarks = qbool(q.get('allowWatchBookmarks'));
     const sendInitial = qbool(q.get('sendInitialEvents'));
@@ -632,7 +638,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const dryRun = q.get('dryRun') === 'All';
     const verb = method === 'GET' ? (isWatch ? 'watch' : t.name ? 'get' : 'list') : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? 'delete' : method.toLowerCase();
     if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-    if (applyFaults(verb, def, res)) return;
+    if (applyFaults(verb, def, t.name, res)) return;
 
     if (t.subresource) {
       const sub = t.subresource;
@@ -712,7 +718,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           dryRun: dryRun || (Array.isArray(opts.dryRun) && opts.dryRun.includes('All')),
         } as const;
         if (!t.name) {
-          const deleted = store.deleteCollection(def.key, t.namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined }, del);
+          const deleted = store.deleteCollection(def.key, t.namespace, requestSelectors(def, q), del);
           return sendList(res, `{"kind":"${def.listKind}","apiVersion":"${apiVersionOf(def, t.version)}","metadata":{"resourceVersion":"${store.resourceVersion}"},"items":[`, deleted.map((o) => outBytes(def, t.version, o)));
         }
         const o = store.delete(def.key, t.namespace, t.name, del);

@@ -414,6 +414,39 @@ describe('sandbox API conformance (@kubernetes/client-node)', function () {
     assert.ok(!notRunning.items.some((p) => p.metadata!.name === 'running'));
   });
 
+  it('field selectors: only the labels kube-apiserver supports per resource; others are a 400, never a silent empty or full list', async () => {
+    const get = async (path: string) => {
+      const res = await fetch(`${h.url}${path}`);
+      return { status: res.status, body: (await res.json()) as { reason?: string; message?: string; items?: { metadata: { name: string } }[] } };
+    };
+    const fs = (s: string) => `fieldSelector=${encodeURIComponent(s)}`;
+    const bad = await get(`/api/v1/namespaces/${NS}/pods?${fs('foo=bar')}`);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.reason, 'BadRequest');
+    assert.equal(bad.body.message, 'field label not supported: foo');
+    // status.phase is a pod field, not a Deployment one.
+    assert.equal((await get(`/apis/apps/v1/deployments?${fs('status.phase=Running')}`)).body.message, 'field label not supported: status.phase');
+    assert.equal((await get(`/api/v1/namespaces?${fs('metadata.namespace=x')}`)).status, 400, 'cluster-scoped: no metadata.namespace');
+    const crd = await get(`/apis/networking.istio.io/v1beta1/namespaces/${NS}/virtualservices?${fs('spec.hosts=x')}`);
+    assert.equal(crd.status, 400);
+    assert.equal(crd.body.message, '"spec.hosts" is not a known field selector: only "metadata.name", "metadata.namespace"');
+    const watch = await fetch(`${h.url}/api/v1/namespaces/${NS}/configmaps?watch=true&${fs('data.k=v')}`);
+    assert.equal(watch.status, 400, 'a watch is refused before its stream starts');
+    await watch.body?.cancel();
+    const delColl = await fetch(`${h.url}/api/v1/namespaces/${NS}/configmaps?${fs('data.k=v')}`, { method: 'DELETE' });
+    assert.equal(delColl.status, 400, 'deletecollection with an unsupported field deletes nothing');
+    // Labels that are not plain paths: Event source is source.component; Job status.successful is status.succeeded.
+    await core.createNamespacedEvent({ namespace: NS, body: { metadata: { name: 'src-ev' }, involvedObject: { kind: 'Pod', name: 'p', namespace: NS }, reason: 'Pulled', type: 'Normal', source: { component: 'kubelet' } } });
+    const names = async (path: string) => ((await get(path)).body.items ?? []).map((o) => o.metadata.name);
+    assert.deepEqual(await names(`/api/v1/namespaces/${NS}/events?${fs('source=kubelet,type=Normal,reason=Pulled')}`), ['src-ev']);
+    const batch = kc.makeApiClient(k8s.BatchV1Api);
+    await batch.createNamespacedJob({ namespace: NS, body: { metadata: { name: 'fs-job' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } } });
+    assert.deepEqual(await names(`/apis/batch/v1/namespaces/${NS}/jobs?${fs('status.successful=0,metadata.name=fs-job')}`), ['fs-job'], 'an unset count compares as 0');
+    await batch.patchNamespacedJobStatus({ name: 'fs-job', namespace: NS, body: { status: { succeeded: 1 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    assert.deepEqual(await names(`/apis/batch/v1/namespaces/${NS}/jobs?${fs('status.successful=1,metadata.name=fs-job')}`), ['fs-job']);
+    assert.deepEqual(await names(`/api/v1/namespaces/${NS}/pods?${fs('spec.hostNetwork=true')}`), [], 'unset hostNetwork is false');
+  });
+
   it('delegates pod logs, the service proxy path and /admin to the registered hooks', async () => {
     await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'logger' }, spec: { containers: [{ name: 'main', image: 'x' }] } } });
     h.api.hooks.podLogs = (r) => `${r.pod.metadata.name}/${r.container} line 1\n${r.pod.metadata.name}/${r.container} line 2\n`;

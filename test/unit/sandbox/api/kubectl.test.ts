@@ -152,6 +152,9 @@ describe('sandbox API with kubectl (bare server)', function () {
     assert.deepEqual(rows[1].slice(1), ['Normal', 'ScalingReplicaSet', 'deployment/web', 'Scaled up replica set web-5d4f8c7b9 from 0 to 2']);
     const filtered = await k.ok(['get', 'events', '--field-selector', 'involvedObject.kind=Pod']);
     assert.equal(filtered.trim(), '');
+    const unsupported = await k.run(['get', 'pods', '--field-selector', 'spec.nodename=x']);
+    assert.equal(unsupported.code, 1, 'a misspelt field label is an error, as on a real cluster, not "No resources found"');
+    assert.match(unsupported.stderr, /Error from server \(BadRequest\):.*field label not supported: spec\.nodename/);
   });
 
   it('apply -f an example manifest: created, then unchanged, then configured; get virtualservices', async () => {

@@ -98,6 +98,10 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
       const rv = sb.store.get('services', 'pay', 'payments').metadata.resourceVersion;
       const patch = await fetch(`${sb.url}/api/v1/namespaces/pay/services/payments`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ metadata: { labels: { x: 'y' } } }) });
       assert.equal(patch.status, 409);
+      const storm = (await patch.json()) as { reason: string; message: string; details: { name: string; kind: string } };
+      assert.equal(storm.reason, 'Conflict');
+      assert.equal(storm.message, 'Operation cannot be fulfilled on services "payments": the object has been modified; please apply your changes to the latest version and try again', 'the same Status a stale write gets');
+      assert.deepEqual(storm.details, { name: 'payments', kind: 'services' });
       assert.equal(sb.store.get('services', 'pay', 'payments').metadata.resourceVersion, rv);
       r = await fetch(`${sb.url}/admin/faults`, { method: 'DELETE' });
       assert.equal(((await r.json()) as { errorRate: number }).errorRate, 0);
@@ -129,6 +133,18 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
       assert.equal((await fetch(`${sb.url}/api/v1/namespaces/pay/pods`)).status, 429);
       assert.equal((await fetch(`${sb.url}/api/v1/namespaces/pay/services`)).status, 200);
       assert.throws(() => sb.admin.setFaults({ conflictRate: -1 }), /conflictRate/);
+      // Resources by short name, plural or kind, as kubectl names them; a name that matches nothing and
+      // an unknown verb are refused rather than leaving a fault that never fires.
+      sb.admin.setFaults({ errorRate: 1, errorCodes: [500], resources: ['deploy', 'Service'] });
+      assert.deepEqual(sb.admin.faults.resources, ['deployments.apps', 'services']);
+      assert.equal((await fetch(`${sb.url}/apis/apps/v1/namespaces/pay/deployments`)).status, 500);
+      assert.equal((await fetch(`${sb.url}/api/v1/namespaces/pay/services`)).status, 500);
+      assert.equal((await fetch(`${sb.url}/api/v1/namespaces/pay/pods`)).status, 200);
+      assert.throws(() => sb.admin.setFaults({ resources: ['deploymentz'] }), /resources: unknown resource 'deploymentz'/);
+      assert.throws(() => sb.admin.setFaults({ verbs: ['lists'] }), /verbs: unknown 'lists'/);
+      assert.deepEqual(sb.admin.faults.resources, ['deployments.apps', 'services'], 'nothing applied from a refused change');
+      const refused = await fetch(`${sb.url}/admin/faults`, { method: 'PUT', body: JSON.stringify({ resources: ['deploymentz'] }) });
+      assert.equal(refused.status, 400);
       sb.admin.clearFaults();
       assert.equal((await fetch(`${sb.url}/api/v1/namespaces/pay/pods`)).status, 200);
     });
