@@ -384,9 +384,13 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return body as KubeObject;
   }
 
+  /** Whether the faults' `resources` / `verbs` limits take in a request (every fault honours them). */
+  function faulted(verb: string, def: ResourceDef): boolean {
+    return (!faults.resources.length || faults.resources.includes(def.key)) && (!faults.verbs.length || faults.verbs.includes(verb));
+  }
+
   function applyFaults(verb: string, def: ResourceDef, name: string | undefined, res: http.ServerResponse): boolean {
-    if (faults.resources.length && !faults.resources.includes(def.key)) return false;
-    if (faults.verbs.length && !faults.verbs.includes(verb)) return false;
+    if (!faulted(verb, def)) return false;
     if (faults.errorRate > 0 && random() < faults.errorRate) {
       const codes = faults.errorCodes.length ? faults.errorCodes : [500];
       const code = codes[Math.floor(random() * codes.length)];
@@ -491,7 +495,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     res.on('close', end);
     const expiredLine = (msg: string) =>
       `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: msg, reason: 'Expired', code: 410 } })}\n`;
-    if (rv && rv !== '0' && faults.forceWatchExpired !== 0 && (!faults.resources.length || faults.resources.includes(t.def.key))) {
+    if (rv && rv !== '0' && faults.forceWatchExpired !== 0 && faulted('watch', t.def)) {
       if (faults.forceWatchExpired > 0) faults.forceWatchExpired--;
       send(expiredLine(`too old resource version: ${rv} (${store.resourceVersion})`));
       end();
@@ -510,7 +514,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           write(raw ? d.chunk() : d.line());
         } else send(`{"type":"${d.type}","object":${outJson(t.def, t.version, d.object)}}\n`);
         events++;
-        if (faults.watchCutAfterEvents > 0 && events >= faults.watchCutAfterEvents) end();
+        if (faults.watchCutAfterEvents > 0 && events >= faults.watchCutAfterEvents && faulted('watch', t.def)) end();
       });
     } catch (e) {
       if (e instanceof ApiError && e.code === 410) {
@@ -637,7 +641,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const isWatch = t.watchPath || qbool(q.get('watch'));
     const dryRun = q.get('dryRun') === 'All';
     const verb = method === 'GET' ? (isWatch ? 'watch' : t.name ? 'get' : 'list') : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? 'delete' : method.toLowerCase();
-    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    if (faults.latencyMs > 0 && faulted(verb, def)) await new Promise((r) => setTimeout(r, faults.latencyMs));
     if (applyFaults(verb, def, t.name, res)) return;
 
     if (t.subresource) {

@@ -495,6 +495,28 @@ describe('sandbox API conformance (@kubernetes/client-node)', function () {
     assert.equal(cut.length, 2);
   });
 
+  it('injects added latency: a faulted request is answered only after it, unfaulted ones are not held up', async () => {
+    Object.assign(h.api.faults, { latencyMs: 1500, resources: ['configmaps'] });
+    const before = h.store.resourceVersion;
+    let settled = false;
+    const slow = core.patchNamespacedConfigMap({ name: 'counter', namespace: NS, body: [{ op: 'add', path: '/data/slow', value: '1' }] }).finally(() => (settled = true));
+    // Another resource is served at once while the delayed write waits, and the write is not applied yet.
+    await core.listNamespacedSecret({ namespace: NS });
+    assert.equal(settled, false, 'the faulted request is still held');
+    assert.equal(h.store.resourceVersion, before, 'the delayed write has not reached the store');
+    const patched = await slow;
+    assert.equal(patched.data!.slow, '1', 'then it is served normally');
+    // The limits hold for watch faults too: a watch of another resource is not cut.
+    Object.assign(h.api.faults, { latencyMs: 0, watchCutAfterEvents: 1, resources: ['secrets'] });
+    const existing = (await core.listNamespacedConfigMap({ namespace: NS })).items.length;
+    assert.ok(existing >= 2);
+    const seen: string[] = [];
+    const req = await new k8s.Watch(kc).watch(`/api/v1/namespaces/${NS}/configmaps`, { resourceVersion: '0' }, (type) => seen.push(type), () => undefined);
+    await waitFor('every synthetic ADDED', () => seen.length === existing);
+    req.abort();
+    Object.assign(h.api.faults, { resources: [] });
+  });
+
   it('answers Table requests with columns and PartialObjectMetadata rows', async () => {
     await apps.createNamespacedDeployment({ namespace: 'other', body: deployment('tabled') });
     const res = await fetch(`${h.url}/apis/apps/v1/namespaces/other/deployments?limit=500`, { headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
