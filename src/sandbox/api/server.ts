@@ -17,7 +17,7 @@ import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf';
 import { apiVersionOf, resourceFor, type ResourceDef } from './resources';
 import { compileSelectors, labelSelectorString, parseLabelSelector, type FieldSelector, type LabelSelector, type LabelSelectorObject } from './selectors';
 import { fieldSelectorFor } from './fieldlabels';
-import { httpChunk, objectBytes, objectJson, type KubeObject, type Store, type Watcher } from './store';
+import { httpChunk, objectBytes, objectJson, type KubeObject, type Store, type Watcher, type WriteOptions } from './store';
 import { toTable, type IncludeObject } from './tables';
 import { isPlainObject } from './json';
 import { createTransport, type Transport } from './transport';
@@ -406,6 +406,21 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return false;
   }
 
+  /**
+   * A write's `fieldValidation` (Strict: unknown fields of built-in kinds refused; Warn, the default:
+   * dropped with a warning each; Ignore: dropped). The warnings go out with `withWarnings`.
+   */
+  function fieldValidation(t: Target, q: URLSearchParams): Required<Pick<WriteOptions, 'fieldValidation' | 'warnings' | 'version'>> {
+    const asked = q.get('fieldValidation');
+    return { fieldValidation: asked === 'Strict' || asked === 'Ignore' ? asked : 'Warn', warnings: [], version: t.version };
+  }
+
+  /** Sets a `Warning: 299 - "..."` header per warning (kubectl prints them as `Warning: ...`); returns the object. */
+  function withWarnings(res: http.ServerResponse, warnings: string[], o: KubeObject): KubeObject {
+    if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+    return o;
+  }
+
   /** A request's selectors, checked against what the resource supports (400 otherwise); `name` narrows a watch to one object. */
   function requestSelectors(def: ResourceDef, q: URLSearchParams, name?: string): { labelSelector: LabelSelector; fieldSelector: FieldSelector } {
     const field = [q.get('fieldSelector'), name === undefined ? undefined : `metadata.name=${name}`].filter(Boolean).join(',');
@@ -686,7 +701,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         const body = await parseBody(req, def);
         if (def.namespaced && !t.namespace) throw badRequest('the namespace of the provided object is empty; POST to /namespaces/{namespace}/' + def.plural);
         takeNamespaceFromUrl(def, body, t.namespace);
-        return sendObject(t, req, res, 201, store.create(def.key, body, { dryRun, fieldManager: managerOf(req, q) }), q);
+        const fv = fieldValidation(t, q);
+        return sendObject(t, req, res, 201, withWarnings(res, fv.warnings, store.create(def.key, body, { dryRun, fieldManager: managerOf(req, q), ...fv })), q);
       }
       case 'PUT': {
         if (!t.name) throw methodNotSupported(def, 'update');
@@ -694,13 +710,15 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         body.metadata.name ??= t.name;
         if (body.metadata.name !== t.name) throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${t.name})`);
         takeNamespaceFromUrl(def, body, t.namespace);
-        return sendObject(t, req, res, 200, store.update(def.key, body, { dryRun, fieldManager: managerOf(req, q) }), q);
+        const fv = fieldValidation(t, q);
+        return sendObject(t, req, res, 200, withWarnings(res, fv.warnings, store.update(def.key, body, { dryRun, fieldManager: managerOf(req, q), ...fv })), q);
       }
       case 'PATCH': {
         if (!t.name) throw methodNotSupported(def, 'patch');
         const { type, body } = await patchBody(req, def);
         const existed = !!store.tryGet(def.key, t.namespace, t.name);
-        const o = store.patch(def.key, t.namespace, t.name, type, body, { dryRun, fieldManager: type === 'apply' ? (q.get('fieldManager') ?? undefined) : managerOf(req, q), force: qbool(q.get('force')) });
+        const fv = fieldValidation(t, q);
+        const o = withWarnings(res, fv.warnings, store.patch(def.key, t.namespace, t.name, type, body, { dryRun, fieldManager: type === 'apply' ? (q.get('fieldManager') ?? undefined) : managerOf(req, q), force: qbool(q.get('force')), ...fv }));
         return sendObject(t, req, res, existed ? 200 : 201, o, q);
       }
       case 'DELETE': {

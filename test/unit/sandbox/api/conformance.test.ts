@@ -447,6 +447,41 @@ describe('sandbox API conformance (@kubernetes/client-node)', function () {
     assert.deepEqual(await names(`/api/v1/namespaces/${NS}/pods?${fs('spec.hostNetwork=true')}`), [], 'unset hostNetwork is false');
   });
 
+  it('fieldValidation: Strict refuses unknown fields of built-in kinds (400), Warn (the default) drops them with a Warning header, Ignore drops them', async () => {
+    const send = (method: string, path: string, body: unknown, contentType = 'application/json') =>
+      fetch(`${h.url}${path}`, { method, headers: { 'content-type': contentType }, body: JSON.stringify(body) });
+    const dep = { ...deployment('fv'), spec: { ...deployment('fv').spec, replica: 3, template: { ...deployment('fv').spec!.template, spec: { containers: [{ name: 'app', image: 'nginx', imagePullPolice: 'Always' }] } } } };
+    const strict = await send('POST', `/apis/apps/v1/namespaces/${NS}/deployments?fieldValidation=Strict`, dep);
+    assert.equal(strict.status, 400);
+    const body = (await strict.json()) as { reason: string; message: string };
+    assert.equal(body.reason, 'BadRequest');
+    assert.equal(body.message, 'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolice", unknown field "spec.replica"', 'in document order');
+    assert.equal(h.store.tryGet('deployments.apps', NS, 'fv'), undefined, 'nothing stored');
+
+    const warned = await send('POST', `/apis/apps/v1/namespaces/${NS}/deployments`, dep);
+    assert.equal(warned.status, 201);
+    assert.equal(warned.headers.get('warning'), '299 - "unknown field \\"spec.template.spec.containers[0].imagePullPolice\\"", 299 - "unknown field \\"spec.replica\\""');
+    const stored = h.store.get('deployments.apps', NS, 'fv') as unknown as { spec: Record<string, unknown> & { template: { spec: { containers: Record<string, unknown>[] } } } };
+    assert.equal('replica' in stored.spec, false, 'dropped, as kube-apiserver does');
+    assert.equal('imagePullPolice' in stored.spec.template.spec.containers[0], false);
+    assert.equal(stored.spec.replicas, 2, 'known fields kept');
+
+    const ignored = await send('PATCH', `/apis/apps/v1/namespaces/${NS}/deployments/fv?fieldValidation=Ignore`, { spec: { paused: true, bogus: 1 } }, 'application/merge-patch+json');
+    assert.equal(ignored.status, 200);
+    assert.equal(ignored.headers.get('warning'), null);
+    assert.equal(((await ignored.json()) as { spec: Record<string, unknown> }).spec.bogus, undefined);
+    const strictPatch = await send('PATCH', `/apis/apps/v1/namespaces/${NS}/deployments/fv?fieldValidation=Strict`, [{ op: 'add', path: '/spec/bogus', value: 1 }], 'application/json-patch+json');
+    assert.equal(strictPatch.status, 400);
+    assert.match(((await strictPatch.json()) as { message: string }).message, /strict decoding error: unknown field "spec\.bogus"/);
+    // Extras an in-process writer left do not block a strict write that does not bring them in.
+    h.store.modify('configmaps', NS, 'counter', (d) => void ((d as Record<string, unknown>).extra = 'x'));
+    const ok = await send('PATCH', `/api/v1/namespaces/${NS}/configmaps/counter?fieldValidation=Strict`, { metadata: { labels: { fv: 'yes' } } }, 'application/merge-patch+json');
+    assert.equal(ok.status, 200);
+    // Custom resources keep what they are given (their CRDs preserve unknown fields).
+    const vs = await send('POST', `/apis/networking.istio.io/v1beta1/namespaces/${NS}/virtualservices?fieldValidation=Strict`, { apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: { name: 'fv' }, spec: { hosts: ['fv'], anything: { goes: true } } });
+    assert.equal(vs.status, 201);
+  });
+
   it('delegates pod logs, the service proxy path and /admin to the registered hooks', async () => {
     await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'logger' }, spec: { containers: [{ name: 'main', image: 'x' }] } } });
     h.api.hooks.podLogs = (r) => `${r.pod.metadata.name}/${r.container} line 1\n${r.pod.metadata.name}/${r.container} line 2\n`;

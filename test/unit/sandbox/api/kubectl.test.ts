@@ -213,6 +213,19 @@ describe('sandbox API with kubectl (bare server)', function () {
     }
   });
 
+  it('a misspelt field: apply fails with a strict decoding error (kubectl validates on the server), patch warns and drops it', async () => {
+    const file = path.join(k.dir, 'typo.yaml');
+    fs.writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo}\ndatas: {color: green}\n');
+    const applied = await k.run(['apply', '-f', file]);
+    assert.equal(applied.code, 1);
+    assert.match(applied.stderr, /Error from server \(BadRequest\): error when creating ".*typo\.yaml": ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "datas"/);
+    assert.equal(h.store.tryGet('configmaps', 'default', 'typo'), undefined);
+    const patched = await k.run(['patch', 'configmap', 'settings', '-p', '{"datas":{"a":"b"}}']);
+    assert.equal(patched.code, 0, patched.stderr);
+    assert.match(patched.stderr, /^Warning: unknown field "datas"$/m);
+    assert.equal('datas' in h.store.get('configmaps', 'default', 'settings'), false);
+  });
+
   it('logs prints what the log provider serves for the pod', async () => {
     h.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-abc-12345', namespace: 'default', labels: { app: 'web' } }, spec: { nodeName: 'sandbox-node', containers: [{ name: 'nginx', image: 'nginx:1.26' }] } });
     h.store.modify('pods', 'default', 'web-abc-12345', (p) => void (p.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }), { subresource: 'status' });
