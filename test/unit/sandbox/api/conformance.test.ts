@@ -154,6 +154,18 @@ describe('sandbox API conformance (@kubernetes/client-node)', function () {
     assert.equal(noRv.code, 422);
   });
 
+  it('403 Forbidden: no new content in a terminating namespace; it goes once its finalizers are removed', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'held', finalizers: ['example.com/hold'] } } });
+    await core.deleteNamespace({ name: 'held' });
+    assert.ok((await core.readNamespace({ name: 'held' })).metadata!.deletionTimestamp, 'terminating while a finalizer holds it');
+    const forbidden = await failing(core.createNamespacedConfigMap({ namespace: 'held', body: { metadata: { name: 'late' } } }));
+    assert.equal(forbidden.code, 403);
+    assert.equal(forbidden.reason, 'Forbidden');
+    assert.equal(forbidden.message, 'configmaps "late" is forbidden: unable to create new content in namespace held because it is being terminated');
+    await core.patchNamespace({ name: 'held', body: [{ op: 'remove', path: '/metadata/finalizers' }] });
+    assert.equal((await failing(core.readNamespace({ name: 'held' }))).code, 404);
+  });
+
   it('watch: ADDED/MODIFIED/DELETED in order from a list resourceVersion, BOOKMARKs, and selector enter/leave', async () => {
     const list = await apps.listNamespacedDeployment({ namespace: NS });
     const events: string[] = [];
