@@ -222,7 +222,7 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
     }
   });
 
-  it('CLI process: kube-delivery sandbox serves until SIGINT, then exits 0', async () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) it(`CLI process: kube-delivery sandbox serves until ${signal}, then exits 0, even with a watch open`, async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kd-cli-proc-'));
     const kc = path.join(dir, 'kc.yaml');
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sandbox', '--port', '0', '--no-seed', '--kubeconfig', kc], { cwd: path.resolve('.'), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -242,9 +242,15 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
       assert.ok(out.includes(kc));
       const ns = (await (await fetch(`${url}/api/v1/namespaces/monitoring`)).json()) as { metadata: { name: string } };
       assert.equal(ns.metadata.name, 'monitoring');
-      child.kill('SIGINT');
+      // A client watching (kubectl get -w) must not keep the server from stopping.
+      const watch = await fetch(`${url}/api/v1/namespaces?watch=true`);
+      assert.equal(watch.status, 200);
+      const reader = watch.body!.getReader();
+      await reader.read();
+      child.kill(signal);
       assert.equal(await exited, 0, err);
       assert.match(out, /Sandbox stopped/);
+      await reader.cancel().catch(() => undefined);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
