@@ -202,7 +202,7 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
           env: { HOME: dir },
           interrupted,
         };
-        exit = runCli(['sandbox', '--port', '0', '--context', 'sandbox', '--seed', 'examples', '--rps', '0'], io);
+        exit = runCli(['sandbox', '--port', '0', '--context', 'sandbox', '--seed', 'examples', '--rps', '0', '--speed', '20'], io);
       });
       const url = await printed;
       const version = (await (await fetch(`${url}/version`)).json()) as { major: string };
@@ -212,6 +212,10 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
       const kcPath = path.join(dir, '.kube-delivery', 'sandbox.kubeconfig');
       assert.ok(out.includes(kcPath), out);
       assert.match(await readFile(kcPath, 'utf8'), /current-context: sandbox/);
+      await assert.rejects(readFile(path.join(dir, '.kube', 'config')), 'merged into no other kubeconfig');
+      const clock = (await (await fetch(`${url}/admin/clock`)).json()) as { speed: number; manual: boolean };
+      assert.deepEqual(clock, { ...clock, speed: 20, manual: false }, '--speed reaches the sandbox clock');
+      assert.match(out, /Clock speed: 20x/);
       interrupt();
       assert.equal(await exit, 0);
       assert.match(out, /Sandbox stopped/);
