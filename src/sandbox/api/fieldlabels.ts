@@ -18,6 +18,7 @@ const p = (dotted: string, unset?: string): FieldLabel => ({ path: dotted.split(
 
 const SPECIFIC: Record<string, Record<string, FieldLabel>> = {
   namespaces: { 'status.phase': p('status.phase'), name: p('metadata.name') },
+  nodes: { 'spec.unschedulable': p('spec.unschedulable', 'false') },
   pods: {
     'spec.nodeName': p('spec.nodeName'),
     'spec.restartPolicy': p('spec.restartPolicy'),

@@ -50,6 +50,7 @@ const withMeta = (fields: Record<string, Shape>): Shape => ({ apiVersion: ANY, k
 
 const SHAPES: Record<string, Shape> = {
   namespaces: withMeta({ spec: { finalizers: ANY }, status: ANY }),
+  nodes: withMeta({ spec: { podCIDR: ANY, podCIDRs: ANY, providerID: ANY, unschedulable: ANY, taints: ANY, configSource: ANY, externalID: ANY }, status: ANY }),
   pods: withMeta({ spec: POD_SPEC, status: ANY }),
   services: withMeta({
     spec: {

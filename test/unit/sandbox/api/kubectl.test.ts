@@ -208,7 +208,7 @@ describe('sandbox API with kubectl (bare server)', function () {
     assert.equal(cm.metadata.annotations?.note, 'hello');
     const res = table(await k.ok(['api-resources']));
     const short = new Map(res.slice(1).filter((r) => r.length === 5).map((r) => [r[0], r[1]]));
-    for (const [name, sn] of [['deployments', 'deploy'], ['replicasets', 'rs'], ['pods', 'po'], ['services', 'svc'], ['namespaces', 'ns'], ['configmaps', 'cm'], ['events', 'ev'], ['ingresses', 'ing'], ['virtualservices', 'vs'], ['destinationrules', 'dr'], ['httproutes', 'httproute'], ['endpoints', 'ep']]) {
+    for (const [name, sn] of [['deployments', 'deploy'], ['replicasets', 'rs'], ['pods', 'po'], ['services', 'svc'], ['namespaces', 'ns'], ['configmaps', 'cm'], ['events', 'ev'], ['ingresses', 'ing'], ['virtualservices', 'vs'], ['destinationrules', 'dr'], ['httproutes', 'httproute'], ['endpoints', 'ep'], ['nodes', 'no']]) {
       assert.equal(short.get(name), sn, name);
     }
   });
