@@ -480,7 +480,8 @@ export class Store {
     if (causes.length) throw invalid(def, name, causes);
     if (this.tryGet(resource, meta.namespace, name)) throw alreadyExists(def, name);
     meta.creationTimestamp = rfc3339(this.now());
-    meta.generation = 1;
+    if (def.generation) meta.generation = 1;
+    else delete meta.generation;
     delete meta.deletionTimestamp;
     delete meta.resourceVersion;
     if (opts.dryRun) {
@@ -551,7 +552,7 @@ export class Store {
       const causes = validateObject(def, obj, old);
       if (causes.length) throw invalid(def, old.metadata.name ?? '', causes);
       if (specChanged(old, obj)) {
-        meta.generation = (old.metadata.generation ?? 1) + 1;
+        if (def.generation) meta.generation = (old.metadata.generation ?? 1) + 1;
         differs = true;
       }
     }
