@@ -196,10 +196,14 @@ function validateSelectorTemplate(o: KubeObject, old: KubeObject | undefined, ca
     causes.push(required('spec.selector'));
   } else {
     const tm = isPlainObject(spec.template) && isPlainObject(spec.template.metadata) ? (spec.template.metadata.labels as Record<string, string> | undefined) : undefined;
-    if (!labelSelectorFromObject(sel).matches(tm)) {
+    const oldSel = old ? ((old.spec as Obj | undefined)?.selector as LabelSelectorObject | undefined) : undefined;
+    const unchanged = old !== undefined && JSON.stringify(oldSel) === JSON.stringify(sel);
+    // The selector is immutable, so an update almost always carries the stored one: match with the
+    // stored (frozen) object, whose compiled form is cached, instead of compiling the copy again.
+    if (!labelSelectorFromObject(unchanged && oldSel ? oldSel : sel).matches(tm)) {
       causes.push({ type: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: `Invalid value: ${JSON.stringify(tm ?? {})}: \`selector\` does not match template \`labels\`` });
     }
-    if (old && o.kind !== 'Job' && JSON.stringify((old.spec as Obj | undefined)?.selector) !== JSON.stringify(sel)) {
+    if (old && !unchanged) {
       causes.push({ type: 'FieldValueInvalid', field: 'spec.selector', message: `Invalid value: ${JSON.stringify(sel)}: field is immutable` });
     }
   }

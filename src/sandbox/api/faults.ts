@@ -51,7 +51,33 @@ export function checkFaults(f: Partial<Record<keyof Faults, unknown>>): string[]
     const v = f[k];
     if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) problems.push(`${k}: expected a list of strings, got ${JSON.stringify(v)}`);
   }
+  // A verb the server never matches would leave the fault silently off.
+  if (Array.isArray(f.verbs)) {
+    const unknown = f.verbs.filter((v) => typeof v === 'string' && !FAULT_VERBS.includes(v));
+    if (unknown.length) problems.push(`verbs: unknown ${unknown.map((v) => `'${v}'`).join(', ')} (known: ${FAULT_VERBS.join(', ')})`);
+  }
   return problems;
+}
+
+/** The verbs requests are faulted by (DELETE of a collection counts as delete). */
+export const FAULT_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+
+/**
+ * The resource keys (`deployments.apps`) for the names a user gives in `resources`: a key, a plural,
+ * a short name or a kind (`deployments`, `deploy`, `Deployment`), as kubectl would accept them. A name
+ * that matches nothing is a problem, not a fault that never fires.
+ */
+export function resolveFaultResources(names: string[], known: readonly { key: string; plural: string; kind: string; shortNames: string[] }[]): { keys: string[]; problems: string[] } {
+  const keys: string[] = [];
+  const problems: string[] = [];
+  for (const name of names) {
+    const n = name.toLowerCase();
+    const hits = known.filter((r) => r.key === n || r.plural === n || r.kind.toLowerCase() === n || r.shortNames.includes(n));
+    if (hits.length === 1) keys.push(hits[0].key);
+    else if (hits.length > 1) problems.push(`resources: '${name}' is ambiguous (${hits.map((r) => r.key).join(', ')}); use one of these keys`);
+    else problems.push(`resources: unknown resource '${name}' (known: ${known.map((r) => r.key).join(', ')})`);
+  }
+  return { keys, problems };
 }
 
 const REASONS: Record<number, [string, string]> = {

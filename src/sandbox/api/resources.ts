@@ -23,6 +23,9 @@ export interface ResourceDef {
   subresources: Subresource[];
   /** CRD-like: no strategic merge patch (415), resourceVersion required on update (422). */
   custom: boolean;
+  /** metadata.generation is kept (1 on create, +1 on a spec change): the kinds whose registry tracks it
+   * (workloads, Ingress, custom resources); kube-apiserver leaves it unset on the others. */
+  generation: boolean;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -43,22 +46,24 @@ function def(d: Partial<ResourceDef> & Pick<ResourceDef, 'plural' | 'kind'> & { 
     categories: d.categories ?? [],
     subresources: d.subresources ?? [],
     custom: d.custom ?? false,
+    generation: d.generation ?? d.custom ?? false,
   };
 }
 
 export const RESOURCES: readonly ResourceDef[] = [
   def({ plural: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
+  def({ plural: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status'] }),
   def({ plural: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'log'] }),
   def({ plural: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status', 'proxy'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }),
   def({ plural: 'endpoints', kind: 'Endpoints', singular: 'endpoints', listKind: 'EndpointsList', shortNames: ['ep'] }),
   def({ plural: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] }),
   def({ plural: 'secrets', kind: 'Secret' }),
   def({ plural: 'events', kind: 'Event', shortNames: ['ev'] }),
-  def({ plural: 'deployments', group: 'apps', kind: 'Deployment', shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'] }),
-  def({ plural: 'replicasets', group: 'apps', kind: 'ReplicaSet', shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'] }),
-  def({ plural: 'jobs', group: 'batch', kind: 'Job', categories: ['all'], subresources: ['status'] }),
+  def({ plural: 'deployments', group: 'apps', kind: 'Deployment', generation: true, shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'] }),
+  def({ plural: 'replicasets', group: 'apps', kind: 'ReplicaSet', generation: true, shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'] }),
+  def({ plural: 'jobs', group: 'batch', kind: 'Job', generation: true, categories: ['all'], subresources: ['status'] }),
   def({ plural: 'leases', group: 'coordination.k8s.io', kind: 'Lease' }),
-  def({ plural: 'ingresses', group: 'networking.k8s.io', kind: 'Ingress', shortNames: ['ing'], subresources: ['status'] }),
+  def({ plural: 'ingresses', group: 'networking.k8s.io', kind: 'Ingress', generation: true, shortNames: ['ing'], subresources: ['status'] }),
   def({ plural: 'virtualservices', group: 'networking.istio.io', versions: ['v1beta1', 'v1', 'v1alpha3'], kind: 'VirtualService', shortNames: ['vs'], categories: ['istio-io', 'networking-istio-io'], custom: true, subresources: ['status'] }),
   def({ plural: 'destinationrules', group: 'networking.istio.io', versions: ['v1beta1', 'v1', 'v1alpha3'], kind: 'DestinationRule', shortNames: ['dr'], categories: ['istio-io', 'networking-istio-io'], custom: true, subresources: ['status'] }),
   def({ plural: 'httproutes', group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', shortNames: ['httproute'], categories: ['gateway-api'], custom: true, subresources: ['status'] }),

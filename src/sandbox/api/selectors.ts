@@ -112,7 +112,43 @@ export interface LabelSelectorObject {
   matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
 }
 
+/**
+ * Compiled selectors of objects that cannot change: stored objects are deep-frozen, so a frozen
+ * selector (or label map) always compiles to the same predicate. Keyed weakly, so a selector is
+ * forgotten with the last object version that holds it. Unfrozen input is compiled afresh every time
+ * (a caller may still be editing it).
+ */
+const compiledObjects = new WeakMap<object, LabelSelector>();
+const compiledLabelMaps = new WeakMap<object, LabelSelector>();
+
+/** True when `o` and everything in it is frozen (what the store's deepFreeze leaves). */
+function deepFrozen(o: unknown): boolean {
+  if (o === null || typeof o !== 'object') return true;
+  if (!Object.isFrozen(o)) return false;
+  for (const k in o) if (!deepFrozen((o as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
 export function labelSelectorFromObject(o: LabelSelectorObject | undefined | null): LabelSelector {
+  if (!o || typeof o !== 'object') return compileSelectorObject(o);
+  const hit = compiledObjects.get(o);
+  if (hit) return hit;
+  const compiled = compileSelectorObject(o);
+  if (deepFrozen(o)) compiledObjects.set(o, compiled);
+  return compiled;
+}
+
+/** The selector `matchLabels: labels` (a Service selector, a pod template's labels), cached like labelSelectorFromObject. */
+export function labelSelectorFromLabels(labels: Record<string, string> | undefined | null): LabelSelector {
+  if (!labels || typeof labels !== 'object') return compileSelectorObject(undefined);
+  const hit = compiledLabelMaps.get(labels);
+  if (hit) return hit;
+  const compiled = compileSelectorObject({ matchLabels: labels });
+  if (deepFrozen(labels)) compiledLabelMaps.set(labels, compiled);
+  return compiled;
+}
+
+function compileSelectorObject(o: LabelSelectorObject | undefined | null): LabelSelector {
   const reqs: LabelRequirement[] = [];
   for (const [key, value] of Object.entries(o?.matchLabels ?? {})) reqs.push({ key, op: 'in', values: [value] });
   for (const e of o?.matchExpressions ?? []) {

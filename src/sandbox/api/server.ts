@@ -9,14 +9,15 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import YAML from 'yaml';
-import { ApiError, badRequest, methodNotSupported, notFound, toStatus, unsupportedMediaType, type Status } from './errors';
+import { ApiError, badRequest, conflict, methodNotSupported, notFound, toStatus, unsupportedMediaType, type Status } from './errors';
 import { noFaults, faultReason, type Faults } from './faults';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, openApiDoc, openApiIndex, SERVER_VERSION } from './discovery';
 import { applyPatch, patchTypeOf, type PatchType } from './patch';
 import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf';
 import { apiVersionOf, resourceFor, type ResourceDef } from './resources';
-import { compileSelectors, labelSelectorString, type LabelSelectorObject } from './selectors';
-import { httpChunk, objectBytes, objectJson, type KubeObject, type Store, type Watcher } from './store';
+import { compileSelectors, labelSelectorString, parseLabelSelector, type FieldSelector, type LabelSelector, type LabelSelectorObject } from './selectors';
+import { fieldSelectorFor } from './fieldlabels';
+import { httpChunk, objectBytes, objectJson, type KubeObject, type Store, type Watcher, type WriteOptions } from './store';
 import { toTable, type IncludeObject } from './tables';
 import { isPlainObject } from './json';
 import { createTransport, type Transport } from './transport';
@@ -383,9 +384,13 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return body as KubeObject;
   }
 
-  function applyFaults(verb: string, def: ResourceDef, res: http.ServerResponse): boolean {
-    if (faults.resources.length && !faults.resources.includes(def.key)) return false;
-    if (faults.verbs.length && !faults.verbs.includes(verb)) return false;
+  /** Whether the faults' `resources` / `verbs` limits take in a request (every fault honours them). */
+  function faulted(verb: string, def: ResourceDef): boolean {
+    return (!faults.resources.length || faults.resources.includes(def.key)) && (!faults.verbs.length || faults.verbs.includes(verb));
+  }
+
+  function applyFaults(verb: string, def: ResourceDef, name: string | undefined, res: http.ServerResponse): boolean {
+    if (!faulted(verb, def)) return false;
     if (faults.errorRate > 0 && random() < faults.errorRate) {
       const codes = faults.errorCodes.length ? faults.errorCodes : [500];
       const code = codes[Math.floor(random() * codes.length)];
@@ -394,15 +399,36 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return true;
     }
     if ((verb === 'update' || verb === 'patch') && faults.conflictRate > 0 && random() < faults.conflictRate) {
-      sendStatus(res, new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${def.group ? `${def.plural}.${def.group}` : def.plural}: the object has been modified; please apply your changes to the latest version and try again`).status);
+      // The same Status a stale write gets, naming the object (kubectl prints the message as is).
+      sendStatus(res, conflict(def, name ?? '').status);
       return true;
     }
     return false;
   }
 
+  /**
+   * A write's `fieldValidation` (Strict: unknown fields of built-in kinds refused; Warn, the default:
+   * dropped with a warning each; Ignore: dropped). The warnings go out with `withWarnings`.
+   */
+  function fieldValidation(t: Target, q: URLSearchParams): Required<Pick<WriteOptions, 'fieldValidation' | 'warnings' | 'version'>> {
+    const asked = q.get('fieldValidation');
+    return { fieldValidation: asked === 'Strict' || asked === 'Ignore' ? asked : 'Warn', warnings: [], version: t.version };
+  }
+
+  /** Sets a `Warning: 299 - "..."` header per warning (kubectl prints them as `Warning: ...`); returns the object. */
+  function withWarnings(res: http.ServerResponse, warnings: string[], o: KubeObject): KubeObject {
+    if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+    return o;
+  }
+
+  /** A request's selectors, checked against what the resource supports (400 otherwise); `name` narrows a watch to one object. */
+  function requestSelectors(def: ResourceDef, q: URLSearchParams, name?: string): { labelSelector: LabelSelector; fieldSelector: FieldSelector } {
+    const field = [q.get('fieldSelector'), name === undefined ? undefined : `metadata.name=${name}`].filter(Boolean).join(',');
+    return { labelSelector: parseLabelSelector(q.get('labelSelector')), fieldSelector: fieldSelectorFor(def, field) };
+  }
+
   function list(t: Target, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
-    const selectors = { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined };
-    const result = store.list(t.def.key, t.namespace, selectors);
+    const result = store.list(t.def.key, t.namespace, requestSelectors(t.def, q));
     let items = result.items;
     const meta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: result.resourceVersion };
     const cont = q.get('continue');
@@ -436,8 +462,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   }
 
   function watch(t: Target, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
-    const selectors = { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined };
-    if (t.name) selectors.fieldSelector = [selectors.fieldSelector, `metadata.name=${t.name}`].filter(Boolean).join(',');
+    const selectors = requestSelectors(t.def, q, t.name);
     const rv = q.get('resourceVersion') ?? undefined;
     const bookmarks = qbool(q.get('allowWatchBookmarks'));
     const sendInitial = qbool(q.get('sendInitialEvents'));
@@ -485,7 +510,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     res.on('close', end);
     const expiredLine = (msg: string) =>
       `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: msg, reason: 'Expired', code: 410 } })}\n`;
-    if (rv && rv !== '0' && faults.forceWatchExpired !== 0 && (!faults.resources.length || faults.resources.includes(t.def.key))) {
+    if (rv && rv !== '0' && faults.forceWatchExpired !== 0 && faulted('watch', t.def)) {
       if (faults.forceWatchExpired > 0) faults.forceWatchExpired--;
       send(expiredLine(`too old resource version: ${rv} (${store.resourceVersion})`));
       end();
@@ -504,7 +529,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           write(raw ? d.chunk() : d.line());
         } else send(`{"type":"${d.type}","object":${outJson(t.def, t.version, d.object)}}\n`);
         events++;
-        if (faults.watchCutAfterEvents > 0 && events >= faults.watchCutAfterEvents) end();
+        if (faults.watchCutAfterEvents > 0 && events >= faults.watchCutAfterEvents && faulted('watch', t.def)) end();
       });
     } catch (e) {
       if (e instanceof ApiError && e.code === 410) {
@@ -631,8 +656,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const isWatch = t.watchPath || qbool(q.get('watch'));
     const dryRun = q.get('dryRun') === 'All';
     const verb = method === 'GET' ? (isWatch ? 'watch' : t.name ? 'get' : 'list') : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? 'delete' : method.toLowerCase();
-    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-    if (applyFaults(verb, def, res)) return;
+    if (faults.latencyMs > 0 && faulted(verb, def)) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    if (applyFaults(verb, def, t.name, res)) return;
 
     if (t.subresource) {
       const sub = t.subresource;
@@ -676,7 +701,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         const body = await parseBody(req, def);
         if (def.namespaced && !t.namespace) throw badRequest('the namespace of the provided object is empty; POST to /namespaces/{namespace}/' + def.plural);
         takeNamespaceFromUrl(def, body, t.namespace);
-        return sendObject(t, req, res, 201, store.create(def.key, body, { dryRun, fieldManager: managerOf(req, q) }), q);
+        const fv = fieldValidation(t, q);
+        return sendObject(t, req, res, 201, withWarnings(res, fv.warnings, store.create(def.key, body, { dryRun, fieldManager: managerOf(req, q), ...fv })), q);
       }
       case 'PUT': {
         if (!t.name) throw methodNotSupported(def, 'update');
@@ -684,13 +710,15 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         body.metadata.name ??= t.name;
         if (body.metadata.name !== t.name) throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${t.name})`);
         takeNamespaceFromUrl(def, body, t.namespace);
-        return sendObject(t, req, res, 200, store.update(def.key, body, { dryRun, fieldManager: managerOf(req, q) }), q);
+        const fv = fieldValidation(t, q);
+        return sendObject(t, req, res, 200, withWarnings(res, fv.warnings, store.update(def.key, body, { dryRun, fieldManager: managerOf(req, q), ...fv })), q);
       }
       case 'PATCH': {
         if (!t.name) throw methodNotSupported(def, 'patch');
         const { type, body } = await patchBody(req, def);
         const existed = !!store.tryGet(def.key, t.namespace, t.name);
-        const o = store.patch(def.key, t.namespace, t.name, type, body, { dryRun, fieldManager: type === 'apply' ? (q.get('fieldManager') ?? undefined) : managerOf(req, q), force: qbool(q.get('force')) });
+        const fv = fieldValidation(t, q);
+        const o = withWarnings(res, fv.warnings, store.patch(def.key, t.namespace, t.name, type, body, { dryRun, fieldManager: type === 'apply' ? (q.get('fieldManager') ?? undefined) : managerOf(req, q), force: qbool(q.get('force')), ...fv }));
         return sendObject(t, req, res, existed ? 200 : 201, o, q);
       }
       case 'DELETE': {
@@ -712,7 +740,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           dryRun: dryRun || (Array.isArray(opts.dryRun) && opts.dryRun.includes('All')),
         } as const;
         if (!t.name) {
-          const deleted = store.deleteCollection(def.key, t.namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined }, del);
+          const deleted = store.deleteCollection(def.key, t.namespace, requestSelectors(def, q), del);
           return sendList(res, `{"kind":"${def.listKind}","apiVersion":"${apiVersionOf(def, t.version)}","metadata":{"resourceVersion":"${store.resourceVersion}"},"items":[`, deleted.map((o) => outBytes(def, t.version, o)));
         }
         const o = store.delete(def.key, t.namespace, t.name, del);

@@ -46,6 +46,7 @@ import { ApiError, alreadyExists, conflict, invalid, notFound, expired, unsuppor
 import { mustResource, type ResourceDef } from './resources';
 import { compileSelectors, type CompiledSelectors, type Selectors } from './selectors';
 import { applyDefaults, validateObject } from './defaults';
+import { dropUnknownFields, findUnknownFields, introduced, strictDecodingMessage, unknownFieldWarning } from './knownfields';
 import { applyPatch, type PatchType } from './patch';
 import { cloneJson, deepEqual } from './json';
 import { recordApply, recordUpdate, type Managers } from './managedfields';
@@ -228,6 +229,16 @@ export interface WriteOptions {
   fieldManager?: string;
   /** apply only: take over fields owned by other managers instead of a 409 conflict. */
   force?: boolean;
+  /**
+   * A request's `fieldValidation` (knownfields.ts): fields a built-in kind does not have are a 400
+   * BadRequest with Strict, dropped with a warning (pushed to `warnings`) with Warn, dropped silently
+   * with Ignore. Unset (in-process writes): not checked.
+   */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  /** Where Warn puts its warnings. */
+  warnings?: string[];
+  /** The API version the request used, for the messages of strict field validation. */
+  version?: string;
 }
 
 export interface DeleteOptions {
@@ -314,6 +325,23 @@ const hasOwn = Object.prototype.hasOwnProperty;
  * walks own enumerable keys like Object.values would, through for-in (V8's enum cache, no values
  * array per object), and calls itself only for objects.
  */
+/**
+ * Field validation of a write over HTTP (before defaults): Strict refuses the unknown fields the write
+ * brings in (an object stored before may carry some already, from in-process writes); otherwise they
+ * are dropped from `obj`, with a warning each for Warn.
+ */
+function checkFields(def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, opts: WriteOptions): void {
+  const found = findUnknownFields(def, obj);
+  if (!found.length) return;
+  const added = introduced(def, found, old);
+  if (opts.fieldValidation === 'Strict') {
+    if (added.length) throw badRequest(strictDecodingMessage(def, opts.version, added));
+    return;
+  }
+  dropUnknownFields(found);
+  if (opts.fieldValidation === 'Warn' && opts.warnings) for (const p of added) opts.warnings.push(unknownFieldWarning(p));
+}
+
 function deepFreeze<T>(o: T): T {
   if (o === null || typeof o !== 'object' || Object.isFrozen(o)) return o;
   Object.freeze(o);
@@ -429,6 +457,7 @@ export class Store {
     const s = this.state(resource);
     const def = s.def;
     const obj = dropNulls(cloneJson(input)) as KubeObject;
+    if (opts.fieldValidation) checkFields(def, obj, undefined, opts);
     // Storage is version-independent: objects are kept in the preferred version.
     obj.apiVersion = def.group ? `${def.group}/${def.versions[0]}` : def.versions[0];
     obj.kind = def.kind;
@@ -451,7 +480,8 @@ export class Store {
     if (causes.length) throw invalid(def, name, causes);
     if (this.tryGet(resource, meta.namespace, name)) throw alreadyExists(def, name);
     meta.creationTimestamp = rfc3339(this.now());
-    meta.generation = 1;
+    if (def.generation) meta.generation = 1;
+    else delete meta.generation;
     delete meta.deletionTimestamp;
     delete meta.resourceVersion;
     if (opts.dryRun) {
@@ -506,6 +536,7 @@ export class Store {
       }
     } else {
       obj = dropNulls(owned ? input : cloneJson(input)) as KubeObject;
+      if (opts.fieldValidation) checkFields(def, obj, old, opts);
       obj.apiVersion = old.apiVersion;
       obj.kind = old.kind;
       const meta = (obj.metadata ??= {});
@@ -521,7 +552,7 @@ export class Store {
       const causes = validateObject(def, obj, old);
       if (causes.length) throw invalid(def, old.metadata.name ?? '', causes);
       if (specChanged(old, obj)) {
-        meta.generation = (old.metadata.generation ?? 1) + 1;
+        if (def.generation) meta.generation = (old.metadata.generation ?? 1) + 1;
         differs = true;
       }
     }

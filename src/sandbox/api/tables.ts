@@ -138,7 +138,43 @@ function jobStatus(o: KubeObject): string {
   return 'Running';
 }
 
+/** kubectl's STATUS of a Node: Ready / NotReady / Unknown, plus SchedulingDisabled when cordoned. */
+function nodeStatus(o: KubeObject): string {
+  const ready = arr(g(o, 'status', 'conditions')).find((c) => g(c, 'type') === 'Ready');
+  const s = g(ready, 'status');
+  const out = [s === 'True' ? 'Ready' : s === 'False' ? 'NotReady' : 'Unknown'];
+  if (g(o, 'spec', 'unschedulable') === true) out.push('SchedulingDisabled');
+  return out.join(',');
+}
+
+function nodeRoles(o: KubeObject): string {
+  const roles = Object.keys(o.metadata.labels ?? {})
+    .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+    .map((k) => k.slice('node-role.kubernetes.io/'.length))
+    .filter(Boolean);
+  return roles.length ? roles.sort().join(',') : '<none>';
+}
+
+function nodeAddress(o: KubeObject, type: string): string {
+  const a = arr(g(o, 'status', 'addresses')).find((x) => g(x, 'type') === type);
+  return a ? str(g(a, 'address'), '<none>') : '<none>';
+}
+
 const PRINTERS: Record<string, Printer> = {
+  nodes: {
+    columns: [['Status', 'string'], ['Roles', 'string'], ['Age', 'string'], ['Version', 'string'], ['Internal-IP', 'string', 1], ['External-IP', 'string', 1], ['OS-Image', 'string', 1], ['Kernel-Version', 'string', 1], ['Container-Runtime', 'string', 1]],
+    cells: (o, now) => [
+      nodeStatus(o),
+      nodeRoles(o),
+      age(o.metadata.creationTimestamp, now),
+      str(g(o, 'status', 'nodeInfo', 'kubeletVersion'), ''),
+      nodeAddress(o, 'InternalIP'),
+      nodeAddress(o, 'ExternalIP'),
+      str(g(o, 'status', 'nodeInfo', 'osImage'), '<unknown>'),
+      str(g(o, 'status', 'nodeInfo', 'kernelVersion'), '<unknown>'),
+      str(g(o, 'status', 'nodeInfo', 'containerRuntimeVersion'), '<unknown>'),
+    ],
+  },
   namespaces: { columns: [['Status', 'string'], ['Age', 'string']], cells: (o, now) => [str(g(o, 'status', 'phase'), ''), age(o.metadata.creationTimestamp, now)] },
   pods: {
     columns: [['Ready', 'string'], ['Status', 'string'], ['Restarts', 'string'], ['Age', 'string'], ['IP', 'string', 1], ['Node', 'string', 1], ['Nominated Node', 'string', 1], ['Readiness Gates', 'string', 1]],

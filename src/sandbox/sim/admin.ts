@@ -9,7 +9,8 @@
 //   POST /admin/clock             `{"advanceMs":60000}` (manual clocks only)
 //   GET  /admin/traffic           rate and entry points; PUT `{"rps":50}`
 import type http from 'node:http';
-import { checkFaults, noFaults, type Faults } from '../api/faults';
+import { checkFaults, noFaults, resolveFaultResources, type Faults } from '../api/faults';
+import { RESOURCES } from '../api/resources';
 import { parseOverride, type BehaviourOverride } from './behaviour';
 import type { Simulation } from './sim';
 import { isManualClock } from './clock';
@@ -48,6 +49,11 @@ export function applyFaults(sim: Simulation, body: Record<string, unknown>): str
   const known = new Set(Object.keys(noFaults()));
   const problems = checkFaults(rest as Partial<Record<keyof Faults, unknown>>);
   for (const k of Object.keys(rest)) if (!known.has(k)) problems.push(`${k}: unknown fault (known: ${[...known, 'controllersPaused'].join(', ')})`);
+  if (Array.isArray(rest.resources) && rest.resources.every((r) => typeof r === 'string')) {
+    const resolved = resolveFaultResources(rest.resources as string[], RESOURCES);
+    problems.push(...resolved.problems);
+    rest.resources = resolved.keys;
+  }
   if (controllersPaused !== undefined && typeof controllersPaused !== 'boolean') problems.push(`controllersPaused: expected true or false, got ${JSON.stringify(controllersPaused)}`);
   if (problems.length) return problems;
   Object.assign(sim.apiFaults, rest);

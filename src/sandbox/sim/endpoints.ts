@@ -5,7 +5,7 @@ import type { KubeObject, Store } from '../api/store';
 import { deepEqual } from '../api/json';
 import type { ControllerContext } from './controllers';
 import { type Container, podIsReady, podIsTerminal, status } from './k8s';
-import { labelSelectorFromObject } from '../api/selectors';
+import { labelSelectorFromLabels } from '../api/selectors';
 
 interface ServicePort {
   name?: string;
@@ -41,7 +41,7 @@ export function matchesMap(sel: Record<string, string>, labels: Record<string, s
 export function podsForService(store: Store, svc: KubeObject): KubeObject[] {
   const sel = serviceSelector(svc);
   if (!sel) return [];
-  return store.list('pods', svc.metadata.namespace, { labelSelector: labelSelectorFromObject({ matchLabels: sel }) }).items.filter((p) => !podIsTerminal(p));
+  return store.list('pods', svc.metadata.namespace, { labelSelector: labelSelectorFromLabels(sel) }).items.filter((p) => !podIsTerminal(p));
 }
 
 export function syncEndpoints(ctx: ControllerContext, ns: string, name: string): void {

@@ -63,6 +63,8 @@ export class Kubelet {
   private readonly byName = new Map<string, string>();
   private readonly deferred: (() => void)[] = [];
   private ipCounter = 0;
+  /** Round-robin node choice for pods created without a node (kubectl run, Jobs). */
+  private nextNode = 0;
   private stopped = false;
 
   constructor(
@@ -104,7 +106,7 @@ export class Kubelet {
     const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
     const phase = (pod.status as { phase?: string } | undefined)?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return;
-    this.track(pod, nodeName ?? NODES[0]);
+    this.track(pod, nodeName ?? NODES[this.nextNode++ % NODES.length], !nodeName);
   }
 
   /** The pod's record, for traffic (request logs) and the log endpoint. */
@@ -138,7 +140,7 @@ export class Kubelet {
     return { lines: merge(cur.lines, reqs) };
   }
 
-  private track(pod: KubeObject, node: string): void {
+  private track(pod: KubeObject, node: string, bind: boolean): void {
     const spec = (pod.spec ?? {}) as { containers?: Container[]; restartPolicy?: string };
     const restartPolicy = spec.restartPolicy ?? 'Always';
     const now = this.ctx.clock.now();
@@ -170,6 +172,10 @@ export class Kubelet {
     this.byName.set(`${rec.ns}/${rec.name}`, rec.uid);
     queueMicrotask(() => {
       if (!this.pods.has(rec.uid)) return;
+      // As the scheduler's binding does: a pod created without a node gets the one it runs on, so
+      // `get pods -o wide`, `--field-selector spec.nodeName=` and `kubectl logs` (which prefers
+      // scheduled pods) see it as on a real cluster.
+      if (bind) this.bind(rec);
       this.event(rec, 'Normal', 'Scheduled', `Successfully assigned ${rec.ns}/${rec.name} to ${rec.node}`, 'default-scheduler');
       this.write(rec);
     });
@@ -280,6 +286,19 @@ export class Kubelet {
       if (message) c.message = message;
     }
     return c;
+  }
+
+  private bind(rec: PodRec): void {
+    if (this.stopped) return;
+    try {
+      this.ctx.store.modify('pods', rec.ns, rec.name, (draft) => {
+        const spec = (draft.spec ??= {}) as { nodeName?: string };
+        if (spec.nodeName) return false;
+        spec.nodeName = rec.node;
+      });
+    } catch {
+      // Deleted meanwhile: nothing to do.
+    }
   }
 
   private write(rec: PodRec): void {

@@ -6,7 +6,7 @@ import type { KubeObject } from '../api/store';
 import { deepEqual } from '../api/json';
 import type { ControllerContext } from './controllers';
 import { type PodTemplate, ownerRef, podIsTerminal, podIsReady, podIsAvailable, podAvailableAt, status, parseTime, omitZero } from './k8s';
-import { labelSelectorFromObject, type LabelSelectorObject } from '../api/selectors';
+import { labelSelectorFromLabels, type LabelSelectorObject } from '../api/selectors';
 
 export const NODES = ['sandbox-node-1', 'sandbox-node-2', 'sandbox-node-3'];
 const SOURCE = { component: 'replicaset-controller' };
@@ -101,7 +101,7 @@ function deletionOrder(a: KubeObject, b: KubeObject): number {
 function writeStatus(ctx: ControllerContext, rs: KubeObject, pods: KubeObject[], spec: RSSpec): void {
   const now = ctx.clock.now();
   const minReady = spec.minReadySeconds ?? 0;
-  const sel = labelSelectorFromObject(spec.template?.metadata?.labels ? { matchLabels: spec.template.metadata.labels } : undefined);
+  const sel = labelSelectorFromLabels(spec.template?.metadata?.labels);
   let ready = 0;
   let available = 0;
   let fullyLabeled = 0;

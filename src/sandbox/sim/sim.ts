@@ -18,6 +18,7 @@ import { createAdminHandler } from './admin';
 import { podLogs } from './logs';
 import { podsForService } from './endpoints';
 import { podIsReady } from './k8s';
+import { ensureNodes } from './nodes';
 import { instantQuery, type PromResult } from './promql';
 
 export interface BehaviourOptions {
@@ -104,6 +105,7 @@ export class Simulation {
   start(): void {
     if (this.started) return;
     this.started = true;
+    ensureNodes(this.store, this.clock.now());
     if (this.options.prometheus !== false) ensurePrometheus(this.store);
     this.controllers.start();
     this.unsubscribe = this.store.onChange((e) => {

@@ -154,6 +154,18 @@ describe('sandbox API conformance (@kubernetes/client-node)', function () {
     assert.equal(noRv.code, 422);
   });
 
+  it('403 Forbidden: no new content in a terminating namespace; it goes once its finalizers are removed', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'held', finalizers: ['example.com/hold'] } } });
+    await core.deleteNamespace({ name: 'held' });
+    assert.ok((await core.readNamespace({ name: 'held' })).metadata!.deletionTimestamp, 'terminating while a finalizer holds it');
+    const forbidden = await failing(core.createNamespacedConfigMap({ namespace: 'held', body: { metadata: { name: 'late' } } }));
+    assert.equal(forbidden.code, 403);
+    assert.equal(forbidden.reason, 'Forbidden');
+    assert.equal(forbidden.message, 'configmaps "late" is forbidden: unable to create new content in namespace held because it is being terminated');
+    await core.patchNamespace({ name: 'held', body: [{ op: 'remove', path: '/metadata/finalizers' }] });
+    assert.equal((await failing(core.readNamespace({ name: 'held' }))).code, 404);
+  });
+
   it('watch: ADDED/MODIFIED/DELETED in order from a list resourceVersion, BOOKMARKs, and selector enter/leave', async () => {
     const list = await apps.listNamespacedDeployment({ namespace: NS });
     const events: string[] = [];
@@ -414,6 +426,74 @@ describe('sandbox API conformance (@kubernetes/client-node)', function () {
     assert.ok(!notRunning.items.some((p) => p.metadata!.name === 'running'));
   });
 
+  it('field selectors: only the labels kube-apiserver supports per resource; others are a 400, never a silent empty or full list', async () => {
+    const get = async (path: string) => {
+      const res = await fetch(`${h.url}${path}`);
+      return { status: res.status, body: (await res.json()) as { reason?: string; message?: string; items?: { metadata: { name: string } }[] } };
+    };
+    const fs = (s: string) => `fieldSelector=${encodeURIComponent(s)}`;
+    const bad = await get(`/api/v1/namespaces/${NS}/pods?${fs('foo=bar')}`);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.reason, 'BadRequest');
+    assert.equal(bad.body.message, 'field label not supported: foo');
+    // status.phase is a pod field, not a Deployment one.
+    assert.equal((await get(`/apis/apps/v1/deployments?${fs('status.phase=Running')}`)).body.message, 'field label not supported: status.phase');
+    assert.equal((await get(`/api/v1/namespaces?${fs('metadata.namespace=x')}`)).status, 400, 'cluster-scoped: no metadata.namespace');
+    const crd = await get(`/apis/networking.istio.io/v1beta1/namespaces/${NS}/virtualservices?${fs('spec.hosts=x')}`);
+    assert.equal(crd.status, 400);
+    assert.equal(crd.body.message, '"spec.hosts" is not a known field selector: only "metadata.name", "metadata.namespace"');
+    const watch = await fetch(`${h.url}/api/v1/namespaces/${NS}/configmaps?watch=true&${fs('data.k=v')}`);
+    assert.equal(watch.status, 400, 'a watch is refused before its stream starts');
+    await watch.body?.cancel();
+    const delColl = await fetch(`${h.url}/api/v1/namespaces/${NS}/configmaps?${fs('data.k=v')}`, { method: 'DELETE' });
+    assert.equal(delColl.status, 400, 'deletecollection with an unsupported field deletes nothing');
+    // Labels that are not plain paths: Event source is source.component; Job status.successful is status.succeeded.
+    await core.createNamespacedEvent({ namespace: NS, body: { metadata: { name: 'src-ev' }, involvedObject: { kind: 'Pod', name: 'p', namespace: NS }, reason: 'Pulled', type: 'Normal', source: { component: 'kubelet' } } });
+    const names = async (path: string) => ((await get(path)).body.items ?? []).map((o) => o.metadata.name);
+    assert.deepEqual(await names(`/api/v1/namespaces/${NS}/events?${fs('source=kubelet,type=Normal,reason=Pulled')}`), ['src-ev']);
+    const batch = kc.makeApiClient(k8s.BatchV1Api);
+    await batch.createNamespacedJob({ namespace: NS, body: { metadata: { name: 'fs-job' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } } });
+    assert.deepEqual(await names(`/apis/batch/v1/namespaces/${NS}/jobs?${fs('status.successful=0,metadata.name=fs-job')}`), ['fs-job'], 'an unset count compares as 0');
+    await batch.patchNamespacedJobStatus({ name: 'fs-job', namespace: NS, body: { status: { succeeded: 1 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    assert.deepEqual(await names(`/apis/batch/v1/namespaces/${NS}/jobs?${fs('status.successful=1,metadata.name=fs-job')}`), ['fs-job']);
+    assert.deepEqual(await names(`/api/v1/namespaces/${NS}/pods?${fs('spec.hostNetwork=true')}`), [], 'unset hostNetwork is false');
+  });
+
+  it('fieldValidation: Strict refuses unknown fields of built-in kinds (400), Warn (the default) drops them with a Warning header, Ignore drops them', async () => {
+    const send = (method: string, path: string, body: unknown, contentType = 'application/json') =>
+      fetch(`${h.url}${path}`, { method, headers: { 'content-type': contentType }, body: JSON.stringify(body) });
+    const dep = { ...deployment('fv'), spec: { ...deployment('fv').spec, replica: 3, template: { ...deployment('fv').spec!.template, spec: { containers: [{ name: 'app', image: 'nginx', imagePullPolice: 'Always' }] } } } };
+    const strict = await send('POST', `/apis/apps/v1/namespaces/${NS}/deployments?fieldValidation=Strict`, dep);
+    assert.equal(strict.status, 400);
+    const body = (await strict.json()) as { reason: string; message: string };
+    assert.equal(body.reason, 'BadRequest');
+    assert.equal(body.message, 'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolice", unknown field "spec.replica"', 'in document order');
+    assert.equal(h.store.tryGet('deployments.apps', NS, 'fv'), undefined, 'nothing stored');
+
+    const warned = await send('POST', `/apis/apps/v1/namespaces/${NS}/deployments`, dep);
+    assert.equal(warned.status, 201);
+    assert.equal(warned.headers.get('warning'), '299 - "unknown field \\"spec.template.spec.containers[0].imagePullPolice\\"", 299 - "unknown field \\"spec.replica\\""');
+    const stored = h.store.get('deployments.apps', NS, 'fv') as unknown as { spec: Record<string, unknown> & { template: { spec: { containers: Record<string, unknown>[] } } } };
+    assert.equal('replica' in stored.spec, false, 'dropped, as kube-apiserver does');
+    assert.equal('imagePullPolice' in stored.spec.template.spec.containers[0], false);
+    assert.equal(stored.spec.replicas, 2, 'known fields kept');
+
+    const ignored = await send('PATCH', `/apis/apps/v1/namespaces/${NS}/deployments/fv?fieldValidation=Ignore`, { spec: { paused: true, bogus: 1 } }, 'application/merge-patch+json');
+    assert.equal(ignored.status, 200);
+    assert.equal(ignored.headers.get('warning'), null);
+    assert.equal(((await ignored.json()) as { spec: Record<string, unknown> }).spec.bogus, undefined);
+    const strictPatch = await send('PATCH', `/apis/apps/v1/namespaces/${NS}/deployments/fv?fieldValidation=Strict`, [{ op: 'add', path: '/spec/bogus', value: 1 }], 'application/json-patch+json');
+    assert.equal(strictPatch.status, 400);
+    assert.match(((await strictPatch.json()) as { message: string }).message, /strict decoding error: unknown field "spec\.bogus"/);
+    // Extras an in-process writer left do not block a strict write that does not bring them in.
+    h.store.modify('configmaps', NS, 'counter', (d) => void ((d as Record<string, unknown>).extra = 'x'));
+    const ok = await send('PATCH', `/api/v1/namespaces/${NS}/configmaps/counter?fieldValidation=Strict`, { metadata: { labels: { fv: 'yes' } } }, 'application/merge-patch+json');
+    assert.equal(ok.status, 200);
+    // Custom resources keep what they are given (their CRDs preserve unknown fields).
+    const vs = await send('POST', `/apis/networking.istio.io/v1beta1/namespaces/${NS}/virtualservices?fieldValidation=Strict`, { apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: { name: 'fv' }, spec: { hosts: ['fv'], anything: { goes: true } } });
+    assert.equal(vs.status, 201);
+  });
+
   it('delegates pod logs, the service proxy path and /admin to the registered hooks', async () => {
     await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'logger' }, spec: { containers: [{ name: 'main', image: 'x' }] } } });
     h.api.hooks.podLogs = (r) => `${r.pod.metadata.name}/${r.container} line 1\n${r.pod.metadata.name}/${r.container} line 2\n`;
@@ -460,6 +540,28 @@ describe('sandbox API conformance (@kubernetes/client-node)', function () {
     await w.watch(`/api/v1/namespaces/${NS}/configmaps`, { resourceVersion: '0' }, (type) => cut.push(type), () => (cutClosed = true));
     await waitFor('cut stream', () => cutClosed);
     assert.equal(cut.length, 2);
+  });
+
+  it('injects added latency: a faulted request is answered only after it, unfaulted ones are not held up', async () => {
+    Object.assign(h.api.faults, { latencyMs: 1500, resources: ['configmaps'] });
+    const before = h.store.resourceVersion;
+    let settled = false;
+    const slow = core.patchNamespacedConfigMap({ name: 'counter', namespace: NS, body: [{ op: 'add', path: '/data/slow', value: '1' }] }).finally(() => (settled = true));
+    // Another resource is served at once while the delayed write waits, and the write is not applied yet.
+    await core.listNamespacedSecret({ namespace: NS });
+    assert.equal(settled, false, 'the faulted request is still held');
+    assert.equal(h.store.resourceVersion, before, 'the delayed write has not reached the store');
+    const patched = await slow;
+    assert.equal(patched.data!.slow, '1', 'then it is served normally');
+    // The limits hold for watch faults too: a watch of another resource is not cut.
+    Object.assign(h.api.faults, { latencyMs: 0, watchCutAfterEvents: 1, resources: ['secrets'] });
+    const existing = (await core.listNamespacedConfigMap({ namespace: NS })).items.length;
+    assert.ok(existing >= 2);
+    const seen: string[] = [];
+    const req = await new k8s.Watch(kc).watch(`/api/v1/namespaces/${NS}/configmaps`, { resourceVersion: '0' }, (type) => seen.push(type), () => undefined);
+    await waitFor('every synthetic ADDED', () => seen.length === existing);
+    req.abort();
+    Object.assign(h.api.faults, { resources: [] });
   });
 
   it('answers Table requests with columns and PartialObjectMetadata rows', async () => {

@@ -19,6 +19,22 @@ describe('sandbox with kubectl (simulated controllers)', function () {
     await sb?.close();
   });
 
+  it('get nodes: the nodes pods run on, Ready, with the server version; -o wide and describe', async () => {
+    const rows = (await k.ok(['get', 'no'])).trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
+    assert.deepEqual(rows[0], ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION']);
+    assert.deepEqual(rows.slice(1).map((r) => [r[0], r[1], r[2], r[4]]), ['sandbox-node-1', 'sandbox-node-2', 'sandbox-node-3'].map((n) => [n, 'Ready', '<none>', 'v1.32.4']));
+    assert.match(await k.ok(['get', 'nodes', '-o', 'wide']), /^sandbox-node-2\s+Ready\s+<none>\s+\S+\s+v1\.32\.4\s+172\.18\.0\.3\s+<none>\s+Debian GNU\/Linux 12 \(bookworm\)/m);
+    await k.ok(['run', 'solo', '--image=nginx']);
+    await k.ok(['wait', '--for=condition=Ready', 'pod/solo', '--timeout=45s']);
+    const node = (await k.ok(['get', 'pod', 'solo', '-o', 'jsonpath={.spec.nodeName}'])).trim();
+    assert.match(node, /^sandbox-node-[123]$/);
+    const describe = await k.ok(['describe', 'node', node]);
+    assert.match(describe, /Ready\s+True\s+.*KubeletReady/);
+    assert.match(describe, /^Lease:\s*\n\s+HolderIdentity:\s+sandbox-node-/m, 'its heartbeat Lease in kube-node-lease');
+    assert.match(describe, /default\s+solo\s/, 'describe node lists the pods on it (field selector spec.nodeName)');
+    await k.ok(['delete', 'pod', 'solo']);
+  });
+
   it('rollout status completes for a healthy image', async () => {
     await k.ok(['create', 'deployment', 'web', '--image=nginx:1.25', '--replicas=3']);
     const out = await k.ok(['rollout', 'status', 'deployment/web', '--timeout=45s']);

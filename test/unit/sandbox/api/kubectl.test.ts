@@ -152,6 +152,9 @@ describe('sandbox API with kubectl (bare server)', function () {
     assert.deepEqual(rows[1].slice(1), ['Normal', 'ScalingReplicaSet', 'deployment/web', 'Scaled up replica set web-5d4f8c7b9 from 0 to 2']);
     const filtered = await k.ok(['get', 'events', '--field-selector', 'involvedObject.kind=Pod']);
     assert.equal(filtered.trim(), '');
+    const unsupported = await k.run(['get', 'pods', '--field-selector', 'spec.nodename=x']);
+    assert.equal(unsupported.code, 1, 'a misspelt field label is an error, as on a real cluster, not "No resources found"');
+    assert.match(unsupported.stderr, /Error from server \(BadRequest\):.*field label not supported: spec\.nodename/);
   });
 
   it('apply -f an example manifest: created, then unchanged, then configured; get virtualservices', async () => {
@@ -205,9 +208,22 @@ describe('sandbox API with kubectl (bare server)', function () {
     assert.equal(cm.metadata.annotations?.note, 'hello');
     const res = table(await k.ok(['api-resources']));
     const short = new Map(res.slice(1).filter((r) => r.length === 5).map((r) => [r[0], r[1]]));
-    for (const [name, sn] of [['deployments', 'deploy'], ['replicasets', 'rs'], ['pods', 'po'], ['services', 'svc'], ['namespaces', 'ns'], ['configmaps', 'cm'], ['events', 'ev'], ['ingresses', 'ing'], ['virtualservices', 'vs'], ['destinationrules', 'dr'], ['httproutes', 'httproute'], ['endpoints', 'ep']]) {
+    for (const [name, sn] of [['deployments', 'deploy'], ['replicasets', 'rs'], ['pods', 'po'], ['services', 'svc'], ['namespaces', 'ns'], ['configmaps', 'cm'], ['events', 'ev'], ['ingresses', 'ing'], ['virtualservices', 'vs'], ['destinationrules', 'dr'], ['httproutes', 'httproute'], ['endpoints', 'ep'], ['nodes', 'no']]) {
       assert.equal(short.get(name), sn, name);
     }
+  });
+
+  it('a misspelt field: apply fails with a strict decoding error (kubectl validates on the server), patch warns and drops it', async () => {
+    const file = path.join(k.dir, 'typo.yaml');
+    fs.writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo}\ndatas: {color: green}\n');
+    const applied = await k.run(['apply', '-f', file]);
+    assert.equal(applied.code, 1);
+    assert.match(applied.stderr, /Error from server \(BadRequest\): error when creating ".*typo\.yaml": ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "datas"/);
+    assert.equal(h.store.tryGet('configmaps', 'default', 'typo'), undefined);
+    const patched = await k.run(['patch', 'configmap', 'settings', '-p', '{"datas":{"a":"b"}}']);
+    assert.equal(patched.code, 0, patched.stderr);
+    assert.match(patched.stderr, /^Warning: unknown field "datas"$/m);
+    assert.equal('datas' in h.store.get('configmaps', 'default', 'settings'), false);
   });
 
   it('logs prints what the log provider serves for the pod', async () => {

@@ -51,6 +51,23 @@ describe('sandbox store', () => {
     assert.equal(cm.metadata.resourceVersion, String(before + 2), 'one counter across resources');
   });
 
+  it('metadata.generation only on the kinds whose registry tracks it (workloads, Ingress, custom resources)', () => {
+    const s = fresh();
+    const cm = s.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default', generation: 7 } as KubeObject['metadata'], data: { a: '1' } });
+    assert.equal(cm.metadata.generation, undefined, 'a client cannot set it either');
+    const cm2 = s.update('configmaps', { ...cm, metadata: { ...cm.metadata }, data: { a: '2' } });
+    assert.equal(cm2.metadata.generation, undefined);
+    const svc = s.create('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ port: 80 }] } });
+    assert.equal(svc.metadata.generation, undefined);
+    const pod = s.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
+    assert.equal(pod.metadata.generation, undefined);
+    const ing = s.create('ingresses.networking.k8s.io', { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'i', namespace: 'default' }, spec: { rules: [] } });
+    assert.equal(ing.metadata.generation, 1);
+    const vs = s.create('virtualservices.networking.istio.io', { apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: { name: 'v', namespace: 'default' }, spec: { hosts: ['a'] } });
+    assert.equal(vs.metadata.generation, 1);
+    assert.equal(s.update('virtualservices.networking.istio.io', { ...vs, metadata: { ...vs.metadata }, spec: { hosts: ['b'] } }).metadata.generation, 2);
+  });
+
   it('rejects duplicates (409), unknown namespaces (404) and invalid objects (422 with causes)', () => {
     const s = fresh();
     s.create('deployments.apps', deployment('web'));

@@ -98,6 +98,10 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
       const rv = sb.store.get('services', 'pay', 'payments').metadata.resourceVersion;
       const patch = await fetch(`${sb.url}/api/v1/namespaces/pay/services/payments`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ metadata: { labels: { x: 'y' } } }) });
       assert.equal(patch.status, 409);
+      const storm = (await patch.json()) as { reason: string; message: string; details: { name: string; kind: string } };
+      assert.equal(storm.reason, 'Conflict');
+      assert.equal(storm.message, 'Operation cannot be fulfilled on services "payments": the object has been modified; please apply your changes to the latest version and try again', 'the same Status a stale write gets');
+      assert.deepEqual(storm.details, { name: 'payments', kind: 'services' });
       assert.equal(sb.store.get('services', 'pay', 'payments').metadata.resourceVersion, rv);
       r = await fetch(`${sb.url}/admin/faults`, { method: 'DELETE' });
       assert.equal(((await r.json()) as { errorRate: number }).errorRate, 0);
@@ -129,6 +133,18 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
       assert.equal((await fetch(`${sb.url}/api/v1/namespaces/pay/pods`)).status, 429);
       assert.equal((await fetch(`${sb.url}/api/v1/namespaces/pay/services`)).status, 200);
       assert.throws(() => sb.admin.setFaults({ conflictRate: -1 }), /conflictRate/);
+      // Resources by short name, plural or kind, as kubectl names them; a name that matches nothing and
+      // an unknown verb are refused rather than leaving a fault that never fires.
+      sb.admin.setFaults({ errorRate: 1, errorCodes: [500], resources: ['deploy', 'Service'] });
+      assert.deepEqual(sb.admin.faults.resources, ['deployments.apps', 'services']);
+      assert.equal((await fetch(`${sb.url}/apis/apps/v1/namespaces/pay/deployments`)).status, 500);
+      assert.equal((await fetch(`${sb.url}/api/v1/namespaces/pay/services`)).status, 500);
+      assert.equal((await fetch(`${sb.url}/api/v1/namespaces/pay/pods`)).status, 200);
+      assert.throws(() => sb.admin.setFaults({ resources: ['deploymentz'] }), /resources: unknown resource 'deploymentz'/);
+      assert.throws(() => sb.admin.setFaults({ verbs: ['lists'] }), /verbs: unknown 'lists'/);
+      assert.deepEqual(sb.admin.faults.resources, ['deployments.apps', 'services'], 'nothing applied from a refused change');
+      const refused = await fetch(`${sb.url}/admin/faults`, { method: 'PUT', body: JSON.stringify({ resources: ['deploymentz'] }) });
+      assert.equal(refused.status, 400);
       sb.admin.clearFaults();
       assert.equal((await fetch(`${sb.url}/api/v1/namespaces/pay/pods`)).status, 200);
     });
@@ -186,7 +202,7 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
           env: { HOME: dir },
           interrupted,
         };
-        exit = runCli(['sandbox', '--port', '0', '--context', 'sandbox', '--seed', 'examples', '--rps', '0'], io);
+        exit = runCli(['sandbox', '--port', '0', '--context', 'sandbox', '--seed', 'examples', '--rps', '0', '--speed', '20'], io);
       });
       const url = await printed;
       const version = (await (await fetch(`${url}/version`)).json()) as { major: string };
@@ -196,6 +212,10 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
       const kcPath = path.join(dir, '.kube-delivery', 'sandbox.kubeconfig');
       assert.ok(out.includes(kcPath), out);
       assert.match(await readFile(kcPath, 'utf8'), /current-context: sandbox/);
+      await assert.rejects(readFile(path.join(dir, '.kube', 'config')), 'merged into no other kubeconfig');
+      const clock = (await (await fetch(`${url}/admin/clock`)).json()) as { speed: number; manual: boolean };
+      assert.deepEqual(clock, { ...clock, speed: 20, manual: false }, '--speed reaches the sandbox clock');
+      assert.match(out, /Clock speed: 20x/);
       interrupt();
       assert.equal(await exit, 0);
       assert.match(out, /Sandbox stopped/);
@@ -206,7 +226,7 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
     }
   });
 
-  it('CLI process: kube-delivery sandbox serves until SIGINT, then exits 0', async () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) it(`CLI process: kube-delivery sandbox serves until ${signal}, then exits 0, even with a watch open`, async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kd-cli-proc-'));
     const kc = path.join(dir, 'kc.yaml');
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sandbox', '--port', '0', '--no-seed', '--kubeconfig', kc], { cwd: path.resolve('.'), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -226,9 +246,15 @@ describe('sandbox: startSandbox, metrics through the service proxy, faults, CLI'
       assert.ok(out.includes(kc));
       const ns = (await (await fetch(`${url}/api/v1/namespaces/monitoring`)).json()) as { metadata: { name: string } };
       assert.equal(ns.metadata.name, 'monitoring');
-      child.kill('SIGINT');
+      // A client watching (kubectl get -w) must not keep the server from stopping.
+      const watch = await fetch(`${url}/api/v1/namespaces?watch=true`);
+      assert.equal(watch.status, 200);
+      const reader = watch.body!.getReader();
+      await reader.read();
+      child.kill(signal);
       assert.equal(await exited, 0, err);
       assert.match(out, /Sandbox stopped/);
+      await reader.cancel().catch(() => undefined);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });

@@ -46,6 +46,19 @@ describe('sandbox Jobs, Endpoints and logs', () => {
     assert.match(logsOf(h, pod), /200 OK[\s\S]*PASS/);
   });
 
+  it('pods created without a node (kubectl run, Job pods) are bound to the node they run on, spread over the nodes', async () => {
+    for (const name of ['solo-1', 'solo-2', 'solo-3']) h.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'demo' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
+    h.store.create('jobs.batch', job('bound', 'curlimages/curl:8.10.1'));
+    const nodeOf = (p: KubeObject | undefined) => (p?.spec as { nodeName?: string } | undefined)?.nodeName;
+    const pods = () => [...['solo-1', 'solo-2', 'solo-3'].map((n) => h.store.tryGet('pods', 'demo', n)), ...podsOf(h.store, 'demo', { 'job-name': 'bound' })];
+    assert.ok(await h.clock.advanceUntil(() => pods().length === 4 && pods().every((p) => nodeOf(p)), 10_000), 'every pod gets a node');
+    assert.deepEqual(new Set(pods().slice(0, 3).map(nodeOf)).size, 3, 'spread over the three nodes');
+    for (const p of pods()) {
+      const events = h.store.list('events', 'demo', { fieldSelector: `involvedObject.name=${p!.metadata.name},reason=Scheduled` }).items;
+      assert.equal(events[0]?.message, `Successfully assigned demo/${p!.metadata.name} to ${nodeOf(p)}`, 'the Scheduled event names the node it is bound to');
+    }
+  });
+
   it('a Job with a -fail image retries up to backoffLimit, then fails with a log line saying why', async () => {
     h.store.create('jobs.batch', job('contract', 'tests:1.0-fail', { backoffLimit: 1 }));
     const failed = () => condition(h.store.tryGet('jobs.batch', 'demo', 'contract'), 'Failed')?.status === 'True';
