@@ -26,6 +26,9 @@ export interface BehaviourOptions {
   overrides?: BehaviourOverride[];
 }
 
+/** The most clock time one traffic tick makes up for after the event loop stalled (5 minutes). */
+export const MAX_TRAFFIC_CATCH_UP_MS = 5 * 60_000;
+
 export interface SimulationOptions {
   store: Store;
   clock: Clock;
@@ -68,6 +71,8 @@ export class Simulation {
   private readonly tickMs: number;
   private readonly scrapeMs: number;
   private started = false;
+  /** Clock time the traffic was generated up to. */
+  private trafficUntil = 0;
 
   constructor(private readonly options: SimulationOptions) {
     this.store = options.store;
@@ -111,6 +116,7 @@ export class Simulation {
     this.unsubscribe = this.store.onChange((e) => {
       if (e.resource === 'pods' && e.type === 'DELETED') this.metrics.forget(e.object.metadata.uid!, this.clock.now());
     });
+    this.trafficUntil = this.clock.now();
     this.timers.push(this.clock.setInterval(() => this.runTick(), this.tickMs));
     this.timers.push(this.clock.setInterval(() => this.metrics.scrape(this.clock.now()), this.scrapeMs));
   }
@@ -141,9 +147,17 @@ export class Simulation {
   }
 
   private runTick(): void {
+    // Traffic for the clock time that really passed since the last tick, not one tick's worth: on a real
+    // clock at --speed 150 a tick is due every 7 ms of wall time, and a busy or paused event loop runs
+    // fewer of them, which would quietly lower the configured rate (and starve analysis of requests).
+    // A long stall (a suspended laptop) is made up for at most MAX_TRAFFIC_CATCH_UP_MS.
+    const now = this.clock.now();
+    const ms = Math.min(now - this.trafficUntil, MAX_TRAFFIC_CATCH_UP_MS);
+    this.trafficUntil = now;
+    if (ms <= 0) return;
     if (this.traffic.rps <= 0 && this.traffic.entryPoints().every((e) => e.rps <= 0)) return;
     try {
-      this.traffic.tick(this.clock.now(), this.tickMs);
+      this.traffic.tick(now, ms);
     } catch (err) {
       this.options.onError?.(err, 'traffic');
     }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import type { KubeObject } from '../../../../src/sandbox/api/store';
+import { Store, type KubeObject } from '../../../../src/sandbox/api/store';
+import type { Clock, TimerHandle } from '../../../../src/sandbox/sim/clock';
+import { MAX_TRAFFIC_CATCH_UP_MS, Simulation } from '../../../../src/sandbox/sim/sim';
 import { entryPoints, hostToService } from '../../../../src/sandbox/sim/traffic';
 import { harness, withHarness, namespace, deployment, service, podsOf, type Harness } from './helpers';
 
@@ -155,5 +157,61 @@ describe('sandbox traffic routing', () => {
       return [...r.perPod.entries()].sort();
     };
     assert.deepEqual(await run(), await run());
+  });
+});
+
+describe('traffic follows the clock when ticks come late', () => {
+  /** A real clock's behaviour under load: time moves on, the interval timers fire when they get to. */
+  class LateClock implements Clock {
+    readonly speed = 150;
+    t = Date.UTC(2025, 0, 1);
+    readonly intervals: (() => void)[] = [];
+    now(): number {
+      return this.t;
+    }
+    setTimeout(): TimerHandle {
+      return { id: 0 };
+    }
+    clearTimeout(): void {}
+    setInterval(fn: () => void): TimerHandle {
+      this.intervals.push(fn);
+      return { id: this.intervals.length };
+    }
+    clearInterval(): void {}
+    sleep(): Promise<void> {
+      return new Promise(() => {});
+    }
+    fireAll(): void {
+      for (const f of this.intervals) f();
+    }
+  }
+
+  it('generates the requests of the clock time that passed, not one tick per timer firing, capped after a long stall', () => {
+    const clock = new LateClock();
+    const store = new Store({ now: () => clock.now() });
+    const sim = new Simulation({ store, clock, trafficRps: 20, prometheus: false });
+    const generated: number[] = [];
+    const tick = sim.traffic.tick.bind(sim.traffic);
+    sim.traffic.tick = (t: number, ms: number) => {
+      generated.push(ms);
+      return tick(t, ms);
+    };
+    store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } });
+    store.create('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } });
+    sim.start();
+    try {
+      // On time, late (3.5 s of clock time between firings, as at --speed 150 with a busy event loop),
+      // twice in the same instant, then after an hour's stall.
+      for (const step of [1000, 3500, 0, 2500]) {
+        clock.t += step;
+        clock.fireAll();
+      }
+      assert.deepEqual(generated, [1000, 3500, 2500]);
+      clock.t += 3_600_000;
+      clock.fireAll();
+      assert.equal(generated.at(-1), MAX_TRAFFIC_CATCH_UP_MS);
+    } finally {
+      sim.stop();
+    }
   });
 });
