@@ -35,7 +35,7 @@ export interface SandboxOptions {
   /** Directory of `*.deploy.yaml` files to seed from (environments whose context is `contextName`). */
   seed?: string;
   behaviour?: BehaviourOptions;
-  /** Simulated requests per second per traffic entry point (default 20; 0 = none). */
+  /** Simulated requests per second per traffic entry point (default 50; 0 = none). */
   trafficRps?: number;
   /**
    * Serve HTTPS with a self-signed certificate made at start (default false: plain HTTP). The kubeconfig

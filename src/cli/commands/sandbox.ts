@@ -20,7 +20,7 @@ Options:
   --speed N          clock speed factor (default 1; 20 plays ten minutes in thirty seconds)
   --seed DIR         seed from the *.deploy.yaml files in DIR (default ./examples when present)
   --no-seed          start empty
-  --rps N            simulated requests per second per service or route (default 20)
+  --rps N            simulated requests per second per service or route (default 50)
   --tls              serve HTTPS with a self-signed certificate made at start (the kubeconfig
                      trusts it); kubectl then speaks HTTP/2, as against a real cluster
   -h, --help         show this help

@@ -12,7 +12,7 @@ import { createRandom, type Random } from './random';
 import { ControllerManager } from './controllers';
 import { MetricsRegistry } from './metrics';
 import { Tsdb } from './tsdb';
-import { TrafficSimulator } from './traffic';
+import { DEFAULT_RPS, TrafficSimulator } from './traffic';
 import { createPrometheusApi, type PrometheusApi } from './prometheus';
 import { createAdminHandler } from './admin';
 import { podLogs } from './logs';
@@ -98,7 +98,7 @@ export class Simulation {
       behaviour: this.behaviour,
       metrics: this.metrics,
       random: this.random.fork('traffic'),
-      rps: options.trafficRps ?? 20,
+      rps: options.trafficRps ?? DEFAULT_RPS,
       podsIn: (ns) => this.controllers.ctx.podsByNs.in(ns),
       logRequest: (uid, t, line) => this.controllers.kubelet.logRequest(uid, t, line),
     });

@@ -27,9 +27,8 @@ describe('engine against the sandbox: too few requests to judge', function () {
   });
 
   it('a 5% -errors canary at 20 rps waits with the reason instead of rolling back, and is judged once traffic rises', async () => {
-    // The example's VirtualService asks for 40 requests a second (enough at 5%); this run needs a quiet one.
-    // The sandbox is seeded with the example's objects, so the run does not apply its manifests again (they
-    // would put the example's annotation back).
+    // The sandbox's default 50 requests a second are enough at 5%; this run needs a quiet VirtualService.
+    // The sandbox is seeded with the example's objects, so the run does not apply its manifests again.
     const rps = (n: number) => sb.store.modify('virtualservices.networking.istio.io', 'payments-staging', 'payments', (vs) => {
       vs.metadata.annotations = { ...vs.metadata.annotations, [RPS_ANNOTATION]: String(n) };
     });
