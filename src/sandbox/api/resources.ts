@@ -63,6 +63,16 @@ export const RESOURCES: readonly ResourceDef[] = [
   def({ plural: 'replicasets', group: 'apps', kind: 'ReplicaSet', generation: true, shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'] }),
   def({ plural: 'jobs', group: 'batch', kind: 'Job', generation: true, categories: ['all'], subresources: ['status'] }),
   def({ plural: 'leases', group: 'coordination.k8s.io', kind: 'Lease' }),
+  // Kinds that app manifests often carry next to their Deployment and that need no controller here:
+  // stored and served as a cluster does, with no effect on the simulation (no RBAC is enforced, no
+  // volume is provisioned, nothing autoscales or evicts), so `kubectl apply -f` of a whole app works.
+  def({ plural: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'] }),
+  def({ plural: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', shortNames: ['pvc'], subresources: ['status'] }),
+  def({ plural: 'roles', group: 'rbac.authorization.k8s.io', kind: 'Role' }),
+  def({ plural: 'rolebindings', group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' }),
+  def({ plural: 'horizontalpodautoscalers', group: 'autoscaling', versions: ['v2', 'v1'], kind: 'HorizontalPodAutoscaler', shortNames: ['hpa'], categories: ['all'], subresources: ['status'] }),
+  def({ plural: 'poddisruptionbudgets', group: 'policy', kind: 'PodDisruptionBudget', generation: true, shortNames: ['pdb'], subresources: ['status'] }),
+  def({ plural: 'networkpolicies', group: 'networking.k8s.io', kind: 'NetworkPolicy', generation: true, shortNames: ['netpol'] }),
   def({ plural: 'ingresses', group: 'networking.k8s.io', kind: 'Ingress', generation: true, shortNames: ['ing'], subresources: ['status'] }),
   def({ plural: 'virtualservices', group: 'networking.istio.io', versions: ['v1beta1', 'v1', 'v1alpha3'], kind: 'VirtualService', shortNames: ['vs'], categories: ['istio-io', 'networking-istio-io'], custom: true, subresources: ['status'] }),
   def({ plural: 'destinationrules', group: 'networking.istio.io', versions: ['v1beta1', 'v1', 'v1alpha3'], kind: 'DestinationRule', shortNames: ['dr'], categories: ['istio-io', 'networking-istio-io'], custom: true, subresources: ['status'] }),

@@ -226,6 +226,75 @@ describe('sandbox API with kubectl (bare server)', function () {
     assert.equal('datas' in h.store.get('configmaps', 'default', 'settings'), false);
   });
 
+  it("apply -f of an app's companion objects (ServiceAccount, RBAC, PVC, HPA, PDB, NetworkPolicy): created, listed by short name, deleted with the namespace", async () => {
+    const manifest = `apiVersion: v1
+kind: Namespace
+metadata: {name: companions}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web, namespace: companions}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: web-reader, namespace: companions}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get, list, watch]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: web-reader, namespace: companions}
+subjects: [{kind: ServiceAccount, name: web, namespace: companions}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: web-reader}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: cache, namespace: companions}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: companions}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 5
+  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: companions}
+spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: companions}
+spec: {podSelector: {matchLabels: {app: web}}, policyTypes: [Ingress], ingress: [{from: [{podSelector: {}}]}]}
+`;
+    const file = path.join(k.dir, 'companions.yaml');
+    fs.writeFileSync(file, manifest);
+    const out = await k.ok(['apply', '-f', file]);
+    for (const what of ['namespace/companions', 'serviceaccount/web', 'role.rbac.authorization.k8s.io/web-reader', 'rolebinding.rbac.authorization.k8s.io/web-reader', 'persistentvolumeclaim/cache', 'horizontalpodautoscaler.autoscaling/web', 'poddisruptionbudget.policy/web', 'networkpolicy.networking.k8s.io/web']) {
+      assert.match(out, new RegExp(`^${what.replace(/\./g, '\\.')} created$`, 'm'), out);
+    }
+    assert.match(await k.ok(['apply', '-f', file]), /^horizontalpodautoscaler\.autoscaling\/web unchanged$/m);
+    const names = (await k.ok(['get', 'sa,role,rolebinding,pvc,hpa,pdb,netpol', '-n', 'companions', '-o', 'name'])).trim().split('\n');
+    assert.deepEqual(names.filter((n) => !n.startsWith('serviceaccount/default')), [
+      'serviceaccount/web',
+      'role.rbac.authorization.k8s.io/web-reader',
+      'rolebinding.rbac.authorization.k8s.io/web-reader',
+      'persistentvolumeclaim/cache',
+      'horizontalpodautoscaler.autoscaling/web',
+      'poddisruptionbudget.policy/web',
+      'networkpolicy.networking.k8s.io/web',
+    ]);
+    const hpa = JSON.parse(await k.ok(['get', 'hpa', 'web', '-n', 'companions', '-o', 'json'])) as { apiVersion: string; spec: { maxReplicas: number } };
+    assert.equal(hpa.apiVersion, 'autoscaling/v2');
+    assert.equal(hpa.spec.maxReplicas, 5);
+    assert.match(await k.ok(['delete', 'ns', 'companions']), /namespace "companions" deleted/);
+    const left = await k.run(['get', 'sa,pvc,pdb', '-n', 'companions', '-o', 'name']);
+    assert.equal(left.stdout.trim(), '', 'the namespace took its objects with it');
+  });
+
   it('logs prints what the log provider serves for the pod', async () => {
     h.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-abc-12345', namespace: 'default', labels: { app: 'web' } }, spec: { nodeName: 'sandbox-node', containers: [{ name: 'nginx', image: 'nginx:1.26' }] } });
     h.store.modify('pods', 'default', 'web-abc-12345', (p) => void (p.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }), { subresource: 'status' });
