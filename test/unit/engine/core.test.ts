@@ -15,9 +15,14 @@ describe('weights', () => {
       fc.property(fc.nat(50), fc.nat(50), fc.nat(50), (c, b, s) => {
         const p = percentages({ canary: c, baseline: b, current: s });
         if (c + b + s === 0) return p === undefined;
-        return p !== undefined && sumOf(p) === 100 && (c === 0) === (p.canary === 0 || c * 100 < c + b + s);
+        // No canary pods: 0%. A share of at least 1%: never shown as 0. Under 1% (1 pod of 101) it may
+        // round either way (largest remainder decides).
+        return p !== undefined && sumOf(p) === 100 && (c === 0 ? p.canary === 0 : p.canary > 0 || c * 100 < c + b + s);
       }),
     );
+    // The case the old form of this property got wrong (fast-check drew it now and then: a flaky test):
+    // 0.99% has the largest remainder, so it rounds up.
+    assert.deepEqual(percentages({ canary: 1, baseline: 50, current: 50 }), { canary: 1, baseline: 50, current: 49 });
     assert.deepEqual(percentages({ canary: 1, baseline: 1, current: 1 }), { canary: 34, baseline: 33, current: 33 });
     assert.equal(percentages({ canary: 0, baseline: 0, current: 0 }), undefined);
   });
