@@ -181,6 +181,23 @@ export async function pickItem(page: Page, label: string): Promise<void> {
 }
 
 /**
+ * Answers an input box step: waits until the quick input shows that step (its prefilled value matches
+ * `prefill`), types `value` (if any) and accepts it once the box holds it. VS Code reuses one quick-input
+ * widget for every step, so the previous step's input is already "visible": typing before the new step
+ * is shown would go to the old step and Enter would then accept the new step's default.
+ */
+export async function answerInputBox(page: Page, prefill: RegExp, value?: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await until(`the input step prefilled with ${prefill}`, async () => prefill.test(await input.inputValue().catch(() => '')), UI_TIMEOUT);
+  if (value !== undefined) {
+    await input.fill(value);
+    await until(`the input holding ${value}`, async () => (await input.inputValue().catch(() => '')) === value, UI_TIMEOUT);
+  }
+  await input.press('Enter');
+  await input.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+}
+
+/**
  * Waits until the extension is up and has read a kubeconfig that knows the deploy files' contexts: the
  * Environments tree lists `environment` (without a known context it shows the sandbox welcome instead).
  */

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import type { Sandbox } from '../../../src/sandbox/index';
-import { extensionReady, pickItem, pipelineRow, repoRoot, ROLLOUT_TIMEOUT, UI_TIMEOUT, until, useSandboxWorkbench, type Workbench } from '../harness';
+import { answerInputBox, extensionReady, pickItem, pipelineRow, repoRoot, ROLLOUT_TIMEOUT, UI_TIMEOUT, until, useSandboxWorkbench, type Workbench } from '../harness';
 
 /** Reads an object from the sandbox's API (its kubeconfig carries no credentials). */
 async function getObject(sb: Sandbox, apiPath: string): Promise<Record<string, unknown> | undefined> {
@@ -151,11 +151,9 @@ describe('rollout dashboard in the workbench', function () {
     const pick = (label: string) => pickItem(page, label);
     await pick('search');
     await pick('staging');
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    // The sandbox answers 12 % of this image's requests with HTTP 500.
-    await input.fill('registry.example.com/search:5.0.1-errors');
-    await input.press('Enter');
+    // The image step comes prefilled with the deploy file's image. The sandbox answers 12 % of this
+    // image's requests with HTTP 500.
+    await answerInputBox(page, /^registry\.example\.com\/search:/, 'registry.example.com/search:5.0.1-errors');
     await openFromTree(w, 'staging', 'search');
     const frame = await dashboard(page, 'search', 'staging');
     const failure = frame.locator('[data-testid="failed-check"]');

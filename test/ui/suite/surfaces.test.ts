@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import type { Sandbox } from '../../../src/sandbox/index';
-import { pipelineRow, repoRoot, ROLLOUT_TIMEOUT, rowDescription, UI_TIMEOUT, until, useSandboxWorkbench, type Workbench } from '../harness';
+import { answerInputBox, pipelineRow, repoRoot, ROLLOUT_TIMEOUT, rowDescription, UI_TIMEOUT, until, useSandboxWorkbench, type Workbench } from '../harness';
 
 async function stableImage(sb: Sandbox, ns: string, name: string): Promise<string | undefined> {
   const res = await fetch(`${sb.url}/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
@@ -61,12 +61,9 @@ async function inlineAction(row: Locator, title: string): Promise<void> {
   await action.click();
 }
 
+/** Answers the image step of Start Rollout (prefilled with the deploy file's image). */
 async function acceptImage(page: Page, image?: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-  if (image) await input.fill(image);
-  await input.press('Enter');
-  await input.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+  await answerInputBox(page, /^registry\.example\.com\//, image);
 }
 
 async function badge(page: Page): Promise<string> {
