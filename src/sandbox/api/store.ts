@@ -321,11 +321,6 @@ export function objectJson(o: KubeObject): string {
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
- * Freezes a JSON tree, skipping subtrees that are frozen already (shared with a stored object). It
- * walks own enumerable keys like Object.values would, through for-in (V8's enum cache, no values
- * array per object), and calls itself only for objects.
- */
-/**
  * Field validation of a write over HTTP (before defaults): Strict refuses the unknown fields the write
  * brings in (an object stored before may carry some already, from in-process writes); otherwise they
  * are dropped from `obj`, with a warning each for Warn.
@@ -342,6 +337,11 @@ function checkFields(def: ResourceDef, obj: KubeObject, old: KubeObject | undefi
   if (opts.fieldValidation === 'Warn' && opts.warnings) for (const p of added) opts.warnings.push(unknownFieldWarning(p));
 }
 
+/**
+ * Freezes a JSON tree, skipping subtrees that are frozen already (shared with a stored object). It
+ * walks own enumerable keys like Object.values would, through for-in (V8's enum cache, no values
+ * array per object), and calls itself only for objects.
+ */
 function deepFreeze<T>(o: T): T {
   if (o === null || typeof o !== 'object' || Object.isFrozen(o)) return o;
   Object.freeze(o);
