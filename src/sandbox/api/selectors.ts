@@ -129,23 +129,24 @@ function deepFrozen(o: unknown): boolean {
   return true;
 }
 
+/** The compiled form of `key` from `cache`, compiled on a miss and kept only when `key` is deep-frozen. */
+function cached(cache: WeakMap<object, LabelSelector>, key: object, compile: () => LabelSelector): LabelSelector {
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const compiled = compile();
+  if (deepFrozen(key)) cache.set(key, compiled);
+  return compiled;
+}
+
 export function labelSelectorFromObject(o: LabelSelectorObject | undefined | null): LabelSelector {
   if (!o || typeof o !== 'object') return compileSelectorObject(o);
-  const hit = compiledObjects.get(o);
-  if (hit) return hit;
-  const compiled = compileSelectorObject(o);
-  if (deepFrozen(o)) compiledObjects.set(o, compiled);
-  return compiled;
+  return cached(compiledObjects, o, () => compileSelectorObject(o));
 }
 
 /** The selector `matchLabels: labels` (a Service selector, a pod template's labels), cached like labelSelectorFromObject. */
 export function labelSelectorFromLabels(labels: Record<string, string> | undefined | null): LabelSelector {
   if (!labels || typeof labels !== 'object') return compileSelectorObject(undefined);
-  const hit = compiledLabelMaps.get(labels);
-  if (hit) return hit;
-  const compiled = compileSelectorObject({ matchLabels: labels });
-  if (deepFrozen(labels)) compiledLabelMaps.set(labels, compiled);
-  return compiled;
+  return cached(compiledLabelMaps, labels, () => compileSelectorObject({ matchLabels: labels }));
 }
 
 function compileSelectorObject(o: LabelSelectorObject | undefined | null): LabelSelector {
