@@ -8,6 +8,7 @@ import { parseDuration } from './duration';
 import { isImageError, parseImage } from './image';
 import { closest } from './suggest';
 import { escapeSegment } from './ranges';
+import { minRequestsDefault } from './build';
 
 type Obj = Record<string, unknown>;
 
@@ -279,7 +280,7 @@ function checkAnalysis(r: Rules, p: string, a: Obj): void {
   // Custom metric queries without a request count leave the minimum sample size off (see
   // minRequestsDefault): say so, since the user may believe a single failed request cannot fail a check.
   const q = isObj(a.queries) ? a.queries : undefined;
-  if (q && a.minRequests === undefined && !('requests' in q) && ['successRate', 'latencyP50Ms', 'latencyP99Ms'].some((k) => k in q)) {
+  if (q && a.minRequests === undefined && minRequestsDefault({ queries: q }) === 0) {
     r.add('KD123', 'warning', 'these custom `queries` have no `requests` query, so `minRequests` is off and a check judges however few requests the canary got; add `queries.requests` (PromQL counting the version\'s requests in the same window) or set `minRequests` (0 keeps it off)', keyRangeAt(r.doc, `${p}/queries`));
   }
 }
