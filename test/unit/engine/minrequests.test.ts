@@ -161,13 +161,18 @@ describe('engine: a low-traffic canary is not judged (fake cluster)', function (
   this.timeout(20_000);
   let world: World;
   afterEach(() => world?.dispose());
-
-  it('one error on 60 requests does not roll back: the stage waits with the reason, calls a human when it stays short, and passes once traffic arrives', async () => {
+  /** A fresh world with a session on `plan`, opened. */
+  async function opened(plan: ReturnType<typeof replicasPlan>) {
     world = new World();
-    const plan = replicasPlan();
-    assert.equal(plan.stages[0].analysis?.minRequests, 100, 'the default');
     const s = world.session(plan);
     await s.open();
+    return s;
+  }
+
+  it('one error on 60 requests does not roll back: the stage waits with the reason, calls a human when it stays short, and passes once traffic arrives', async () => {
+    const plan = replicasPlan();
+    assert.equal(plan.stages[0].analysis?.minRequests, 100, 'the default');
+    const s = await opened(plan);
     world.cluster.traffic.canary = { requests: 60, errors: 1 };
     const seen: RolloutSnapshot[] = [];
     s.subscribe((x) => seen.push(x));
@@ -215,11 +220,9 @@ describe('engine: a low-traffic canary is not judged (fake cluster)', function (
   });
 
   it('minRequests: 0 turns the minimum off: the same single error fails the check and rolls back', async () => {
-    world = new World();
     const plan = replicasPlan('          minRequests: 0\n');
     assert.equal(plan.stages[0].analysis?.minRequests, 0);
-    const s = world.session(plan);
-    await s.open();
+    const s = await opened(plan);
     world.cluster.traffic.canary = { requests: 60, errors: 1 };
     await s.start(plan.image, 'test');
     const done = await world.until(s, terminal);
@@ -229,10 +232,8 @@ describe('engine: a low-traffic canary is not judged (fake cluster)', function (
   });
 
   it('a custom count query and minimum: the query is sent with its placeholders filled and its window named', async () => {
-    world = new World();
     const plan = replicasPlan('          minRequests: 200\n          queries:\n            requests: sum(increase(http_requests_total{namespace="{{namespace}}",kube_delivery_dev_track="{{version}}"}[5m]))\n');
-    const s = world.session(plan);
-    await s.open();
+    const s = await opened(plan);
     world.cluster.traffic.canary = { requests: 150, errors: 0 };
     await s.start(plan.image, 'test');
     const snap = await world.until(s, (x) => stage1Checks(x).length >= 1 || terminal(x));
@@ -246,10 +247,8 @@ describe('engine: a low-traffic canary is not judged (fake cluster)', function (
   });
 
   it('a baseline under the minimum is not compared with: a canary under the threshold fails on its own', async () => {
-    world = new World();
     const plan = replicasPlan();
-    const s = world.session(plan);
-    await s.open();
+    const s = await opened(plan);
     // The canary is bad on plenty of requests (97%); the baseline, on 3 requests, looks worse (66.7%)
     // and would have excused it.
     world.cluster.traffic.canary = { requests: 600, errors: 18 };
@@ -263,10 +262,8 @@ describe('engine: a low-traffic canary is not judged (fake cluster)', function (
   });
 
   it('every surface shows an inconclusive check as such, with its reason: CLI, dashboard, tree, Testing view', async () => {
-    world = new World();
     const plan = replicasPlan();
-    const s = world.session(plan);
-    await s.open();
+    const s = await opened(plan);
     world.cluster.traffic.canary = { requests: 42, errors: 1 };
     await s.start(plan.image, 'test');
     const snap = await world.until(s, (x) => x.gate?.kind === 'noData' || terminal(x));
