@@ -48,12 +48,6 @@ const SPECIFIC: Record<string, Record<string, FieldLabel>> = {
   'jobs.batch': { 'status.successful': p('status.succeeded', '0') },
 };
 
-/** The field labels a resource accepts, in the order kube-apiserver would list them. */
-export function fieldLabelsOf(def: Pick<ResourceDef, 'key' | 'namespaced'>): string[] {
-  const meta = def.namespaced ? ['metadata.name', 'metadata.namespace'] : ['metadata.name'];
-  return [...meta, ...Object.keys(SPECIFIC[def.key] ?? {})];
-}
-
 /**
  * Parses a request's `fieldSelector` for a resource: unsupported labels are a 400 BadRequest
  * (`field label not supported: x`, or for custom resources kube-apiserver's `"x" is not a known field
