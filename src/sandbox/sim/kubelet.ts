@@ -10,6 +10,7 @@ import type { Behaviour } from './behaviour';
 import { type Condition, type Container, rfc3339 } from './k8s';
 import { fnv1a32 } from './random';
 import { NODES } from './replicaset';
+import { hostIPOf } from './nodes';
 
 const MAX_LOG_LINES = 500;
 const BACKOFF_BASE_MS = 10_000;
@@ -317,7 +318,7 @@ export class Kubelet {
       this.cond(rec, 'ContainersReady', allReady, now, notReadyReason, notReadyMsg),
       this.cond(rec, 'PodScheduled', true, now),
     ];
-    const hostIP = `172.18.0.${2 + Math.max(0, NODES.indexOf(rec.node))}`;
+    const hostIP = hostIPOf(rec.node);
     const status: Record<string, unknown> = {
       phase: rec.phase,
       conditions,

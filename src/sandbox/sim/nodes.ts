@@ -3,10 +3,17 @@
 // user's first command) and `describe node` show a small, healthy cluster. Static: Ready, with the
 // kubelet version the API server reports.
 import type { KubeObject, Store } from '../api/store';
+import { SERVER_VERSION } from '../api/discovery';
 import { NODES } from './replicaset';
 import { rfc3339 } from './k8s';
 
-export const KUBELET_VERSION = 'v1.32.4';
+/** The kubelets run the API server's version, as on a freshly made cluster. */
+const KUBELET_VERSION = SERVER_VERSION.gitVersion;
+
+/** A node's InternalIP (also the hostIP of its pods): 172.18.0.2 for the first node. */
+export function hostIPOf(node: string): string {
+  return `172.18.0.${2 + Math.max(0, NODES.indexOf(node))}`;
+}
 
 export function nodeObject(name: string, index: number, now: number): KubeObject {
   const at = rfc3339(now);
@@ -30,7 +37,7 @@ export function nodeObject(name: string, index: number, now: number): KubeObject
         cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
       ],
       addresses: [
-        { type: 'InternalIP', address: `172.18.0.${index + 2}` },
+        { type: 'InternalIP', address: hostIPOf(name) },
         { type: 'Hostname', address: name },
       ],
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
