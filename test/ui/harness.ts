@@ -70,13 +70,25 @@ export class Workbench {
     return file;
   }
 
-  /** Clicks the activity-bar icon of a view container (by its title). */
+  /**
+   * Shows a view container (by its title), clicking its activity-bar icon when it is not the active one.
+   * Decided again until the side bar shows it: right after a window reload the workbench restores its
+   * layout while we look, so an icon read as active (checked) once may still end up with the side bar
+   * hidden, and a single look then waits for a title that never shows.
+   */
   async openViewContainer(title: string, page: Page = this.page): Promise<void> {
     const icon = page.locator(`.activitybar .action-item a[aria-label^="${title}"]`).first();
     await icon.waitFor({ timeout: UI_TIMEOUT });
     const item = icon.locator('xpath=..');
-    if (!((await item.getAttribute('class')) ?? '').includes('checked')) await icon.click();
-    await page.locator(`.sidebar .composite.title h2[title^="${title}"], .sidebar .title-label h2`).first().waitFor({ timeout: UI_TIMEOUT });
+    const heading = page.locator(`.sidebar .composite.title h2[title^="${title}"], .sidebar .title-label h2`).first();
+    await until(`the ${title} view container in the side bar`, async () => {
+      // The heading locator also matches another container's title: only the checked icon says whose.
+      if (!((await item.getAttribute('class')) ?? '').includes('checked')) {
+        await icon.click();
+        return false;
+      }
+      return heading.isVisible();
+    });
   }
 
   /** Runs a command from the palette by its title, e.g. "Kube Delivery: Show Log". */
