@@ -101,9 +101,8 @@ describe('rollout dashboard in the workbench', function () {
     const pick = (label: string) => pickItem(page, label);
     await pick('checkout');
     await pick('staging');
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await input.press('Enter');
+    // Accept the deploy file's image once the image step shows it.
+    await answerInputBox(page, /^registry\.example\.com\/checkout:/);
 
     await openFromTree(w, 'staging', 'checkout');
     const frame = await dashboard(page, 'checkout', 'staging');

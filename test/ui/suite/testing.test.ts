@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { extensionReady, pickItem, ROLLOUT_TIMEOUT, UI_TIMEOUT, until, useSandboxWorkbench } from '../harness';
+import { answerInputBox, extensionReady, pickItem, ROLLOUT_TIMEOUT, UI_TIMEOUT, until, useSandboxWorkbench } from '../harness';
 
 /** The Test Explorer row whose text contains `text`. */
 function testRow(page: Page, text: string): Locator {
@@ -40,10 +40,8 @@ describe('Testing view in the workbench', function () {
     await w.runCommand('Kube Delivery: Start Rollout');
     await pickItem(page, 'profile');
     await pickItem(page, 'staging');
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await input.press('Enter');
-    await input.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    // Accept the deploy file's image once the image step shows it.
+    await answerInputBox(page, /^registry\.example\.com\/profile:/);
     await until('the preview test Job', async () => (await jobs('profile-staging')).some((j) => j.test === 'preview-smoke'), ROLLOUT_TIMEOUT);
 
     await w.runCommand('Testing: Focus on Test Explorer View');
